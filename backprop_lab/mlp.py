@@ -1,0 +1,697 @@
+r"""The reference multi-layer perceptron, in the course's notation.
+
+A batch goes in at once, one sample per row and one feature per column. Layer ``l``
+(``l = 1 .. L``) has weights ``W[l]`` of shape ``(fan_in, fan_out)`` and biases ``b[l]``
+of shape ``(fan_out,)``, so ``W[l][j, i]`` is the weight :math:`W_{j,i}` from unit ``j``
+to unit ``i``. (In Python the lists are 0-based: ``weights[0]`` is ``W[1]``.)
+
+Forward pass::
+
+    in[l] = a[l-1] @ W[l] + b[l]        a[0] = X
+    a[l]  = g(in[l])                    a[L] = O, the prediction
+
+Backward pass, two equivalent sign conventions that are never mixed silently:
+
+* the course's :math:`\Delta = -\partial E / \partial in` (updates *add*)::
+
+      Δ[L] = Err ⊙ g'(in[L])              Err = T - O (squared error)
+      Δ[l] = g'(in[l]) ⊙ (Δ[l+1] @ W[l+1].T)
+      W[l] ← W[l] + α a[l-1].T @ Δ[l] / n
+
+* the libraries' :math:`\delta = \partial E / \partial in = -\Delta` (updates *subtract*),
+  which :meth:`MLP.gradients` returns as ``dE/dW`` and :meth:`MLP.step` applies as
+  ``W ← W − α dE/dW``.
+
+:meth:`MLP.trace` shows every number of the first; :meth:`MLP.gradients` is the fast path
+of the second; the tests check that they agree.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ._validation import (as_float_array, as_int_list, check_2d, check_finite,
+                          check_n_features, describe)
+from .activations import Activation, get_activation
+from .losses import Loss, get_loss
+
+__all__ = ["MLP", "History", "Trace", "LayerTrace"]
+
+Array = np.ndarray
+_INITS = ("auto", "xavier", "he", "normal")
+
+
+@dataclass
+class History:
+    """What :meth:`MLP.fit` did, epoch by epoch.
+
+    Attributes
+    ----------
+    loss : list of float
+        Training loss per epoch: the mean of the mini-batch losses, each measured before
+        its update.
+    val_loss : list of float
+        Loss on ``validation_data`` after each epoch (empty without validation data).
+    stop_reason : str
+        ``"completed"``, ``"converged"`` (the stopping rule fired), ``"callback"`` or
+        ``"diverged"`` (the loss became NaN or infinite).
+    lr, batch_size : float, int
+    """
+
+    loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    stop_reason: str = "completed"
+    lr: float = 0.0
+    batch_size: int = 0
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs run."""
+        return len(self.loss)
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == "diverged"
+
+    def __repr__(self) -> str:
+        last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""
+        val = f", last val_loss {self.val_loss[-1]:.6g}" if self.val_loss else ""
+        return f"History({self.epochs} epochs{last}{val}, stop_reason={self.stop_reason!r})"
+
+
+@dataclass
+class LayerTrace:
+    r"""Every number of one layer ``l`` for one batch, in the course's notation.
+
+    Attributes
+    ----------
+    l : int
+        Layer number, 1-based as in the course (``weights[l - 1]``).
+    W, b : ndarray, shapes (fan_in, fan_out) and (fan_out,)
+        The weights used (a copy taken before any update).
+    in_ : ndarray, shape (n_samples, fan_out)
+        Weighted sums :math:`in_i = \sum_j a_j W_{j,i} + b_i` (``in`` is a Python keyword).
+    a : ndarray, shape (n_samples, fan_out)
+        Activations :math:`a_i = g(in_i)`.
+    Delta : ndarray, shape (n_samples, fan_out)
+        The course's :math:`\Delta_i = -\partial E_s / \partial in_i` of each sample ``s``
+        (not divided by the batch size).
+    dW, db : ndarray, shapes of W and b
+        :math:`\partial E / \partial W` and :math:`\partial E / \partial b` of the batch-mean
+        loss: ``dW = -a[l-1].T @ Delta / n``.
+    """
+
+    l: int
+    W: Array
+    b: Array
+    in_: Array
+    a: Array
+    Delta: Array
+    dW: Array
+    db: Array
+
+
+@dataclass
+class Trace:
+    """Forward and backward pass of one batch, layer by layer (see :meth:`MLP.trace`).
+
+    Attributes
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+        ``a[0]``.
+    T : ndarray, shape (n_samples, n_outputs)
+        Targets (one-hot for class labels).
+    O : ndarray, shape (n_samples, n_outputs)
+        The prediction ``a[L]``.
+    Err : ndarray, shape (n_samples, n_outputs)
+        ``T - O``.
+    loss : float
+        Batch-mean loss.
+    layers : list of LayerTrace
+        ``layers[0]`` is layer 1.
+    """
+
+    X: Array
+    T: Array
+    O: Array
+    Err: Array
+    loss: float
+    layers: list
+
+    def __getitem__(self, l: int) -> LayerTrace:
+        """``trace[l]``: layer ``l``, counted from 1 as in the course (``trace[0]`` is an error)."""
+        if not 1 <= l <= len(self.layers):
+            raise IndexError(f"layers are numbered 1..{len(self.layers)} as in the course; got {l}")
+        return self.layers[l - 1]
+
+    def a(self, l: int) -> Array:
+        """``a[l]``, with ``a[0] = X``."""
+        return self.X if l == 0 else self[l].a
+
+    def updated_weights(self, lr: float) -> list:
+        r"""The course's update :math:`W_{j,i} \leftarrow W_{j,i} + \alpha\, a_j \Delta_i`,
+        averaged over the batch, for every layer, from the weights *before* the update."""
+        n = self.X.shape[0]
+        return [lt.W + lr * (self.a(lt.l - 1).T @ lt.Delta) / n for lt in self.layers]
+
+    def __str__(self) -> str:
+        with np.printoptions(precision=6, suppress=True):
+            lines = [f"Trace of {self.X.shape[0]} sample(s), loss E = {self.loss:.9g}", f"a[0] = X =\n{self.X}"]
+            for lt in self.layers:
+                lines += [f"--- layer {lt.l} ---", f"in[{lt.l}] =\n{lt.in_}", f"a[{lt.l}] =\n{lt.a}"]
+            lines.append(f"Err = T - O =\n{self.Err}")
+            for lt in reversed(self.layers):
+                lines += [f"Δ[{lt.l}] =\n{lt.Delta}", f"dE/dW[{lt.l}] =\n{lt.dW}"]
+        return "\n".join(lines)
+
+
+class MLP:
+    r"""A fully connected network trained with back-propagation.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Units per layer, input first: ``[2, 2, 2]`` is 2 inputs, 2 hidden units, 2 outputs.
+    activation : str
+        Hidden-layer activation ``g``: ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+        ``"leaky_relu"`` or ``"identity"``.
+    output_activation : str, optional
+        Output activation. Default: ``"softmax"`` for ``cross_entropy``, ``"sigmoid"`` for
+        ``binary_cross_entropy``, otherwise the hidden activation.
+    loss : str
+        ``"squared_error"``, ``"cross_entropy"`` (softmax output) or
+        ``"binary_cross_entropy"`` (sigmoid output).
+    init : str or float
+        Weight initialisation: ``"xavier"`` (Glorot uniform), ``"he"`` (normal with
+        variance ``2 / fan_in``), ``"normal"`` (standard normal) or a float: normal with that
+        standard deviation. ``"auto"`` is ``"he"`` for ReLU-like activations, else ``"xavier"``.
+        Biases start at zero.
+    seed : int or numpy Generator, optional
+        Seed for the initial weights.
+    dtype : numpy float dtype
+        ``np.float64`` (default; gradient checks need it) or ``np.float32``.
+
+    Attributes
+    ----------
+    weights : list of ndarray
+        ``weights[l]`` has shape ``(layer_sizes[l], layer_sizes[l + 1])``.
+    biases : list of ndarray
+        ``biases[l]`` has shape ``(layer_sizes[l + 1],)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backprop_lab import MLP
+    >>> net = MLP([2, 3, 1], seed=0)
+    >>> net.forward(np.zeros((4, 2))).shape
+    (4, 1)
+    """
+
+    def __init__(self, layer_sizes: Sequence[int], activation: str = "sigmoid",
+                 output_activation: str | None = None, loss: str = "squared_error", *,
+                 init: str | float = "auto", seed=None, dtype=np.float64):
+        sizes = as_int_list(layer_sizes, "layer_sizes")
+        if len(sizes) < 2:
+            raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
+        self._configure(activation, output_activation, loss, dtype)
+        rng = np.random.default_rng(seed)
+        self.weights = [self._init_weights(rng, init, m, n) for m, n in zip(sizes[:-1], sizes[1:])]
+        self.biases = [np.zeros(n, dtype=self.dtype) for n in sizes[1:]]
+
+    @classmethod
+    def from_params(cls, weights: Sequence[Array], biases: Sequence[Array] | None = None,
+                    activation: str = "sigmoid", output_activation: str | None = None,
+                    loss: str = "squared_error", dtype=None) -> "MLP":
+        """Build a network from explicit arrays (they are copied).
+
+        Parameters
+        ----------
+        weights : list of ndarray
+            ``weights[l]`` of shape ``(fan_in, fan_out)``; consecutive shapes must chain.
+        biases : list of ndarray, optional
+            ``biases[l]`` of shape ``(fan_out,)``; zeros when omitted.
+        dtype : float dtype, optional
+            Defaults to float32 if every weight is float32, else float64.
+        """
+        if isinstance(weights, np.ndarray) or not isinstance(weights, (list, tuple)):
+            raise TypeError(f"weights must be a list of 2-D arrays, one per layer; got {describe(weights)}")
+        if len(weights) == 0:
+            raise ValueError("weights is empty; expected one (fan_in, fan_out) array per layer")
+        if dtype is None:
+            dts = {np.asarray(w).dtype for w in weights}
+            dtype = np.float32 if dts == {np.dtype(np.float32)} else np.float64
+        net = cls.__new__(cls)
+        net._configure(activation, output_activation, loss, dtype)
+        net.weights = [as_float_array(w, f"weights[{l}]", net.dtype).copy() for l, w in enumerate(weights)]
+        if biases is None:
+            net.biases = [np.zeros(w.shape[1] if w.ndim == 2 else 0, dtype=net.dtype) for w in net.weights]
+        else:
+            if isinstance(biases, np.ndarray) or not isinstance(biases, (list, tuple)):
+                raise TypeError(f"biases must be a list of 1-D arrays, one per layer; got {describe(biases)}")
+            if len(biases) != len(weights):
+                raise ValueError(f"got {len(weights)} weight arrays but {len(biases)} bias arrays; "
+                                 "expected one of each per layer")
+            net.biases = [as_float_array(b, f"biases[{l}]", net.dtype).copy() for l, b in enumerate(biases)]
+        net._check_params()
+        for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+            check_finite(w, f"weights[{l}]")
+            check_finite(b, f"biases[{l}]")
+        return net
+
+    # --- configuration and checks -----------------------------------------------------
+
+    def _configure(self, activation, output_activation, loss, dtype):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"dtype must be np.float64 or np.float32, got {self.dtype}")
+        self.loss_function: Loss = get_loss(loss)
+        self.activation: Activation = get_activation(activation)
+        if not self.activation.hidden_ok:
+            raise ValueError(f"{self.activation.name} can only be an output activation; "
+                             "choose sigmoid, tanh, relu, leaky_relu or identity for the hidden layers")
+        if output_activation is None:
+            output_activation = self.loss_function.requires or self.activation.name
+        self.output_activation: Activation = get_activation(output_activation)
+        need = self.loss_function.requires
+        if need is not None and self.output_activation.name != need:
+            raise ValueError(f"loss {self.loss_function.name!r} is defined on a {need} output, got "
+                             f"output_activation={self.output_activation.name!r}; use {need!r} "
+                             "(or loss='squared_error')")
+
+    def _init_weights(self, rng, init, fan_in, fan_out):
+        if init == "auto":
+            init = "he" if self.activation.name in ("relu", "leaky_relu") else "xavier"
+        if isinstance(init, str):
+            if init == "xavier":
+                lim = math.sqrt(6.0 / (fan_in + fan_out))
+                W = rng.uniform(-lim, lim, size=(fan_in, fan_out))
+            elif init == "he":
+                W = rng.standard_normal((fan_in, fan_out)) * math.sqrt(2.0 / fan_in)
+            elif init == "normal":
+                W = rng.standard_normal((fan_in, fan_out))
+            else:
+                raise ValueError(f"unknown init {init!r}; expected one of {', '.join(_INITS)} or a float std")
+        elif isinstance(init, (int, float)) and not isinstance(init, bool) and init >= 0:
+            W = rng.standard_normal((fan_in, fan_out)) * float(init)
+        else:
+            raise TypeError(f"init must be one of {', '.join(_INITS)} or a non-negative float, got {init!r}")
+        return W.astype(self.dtype)
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """Units per layer, input first."""
+        return [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers ``L``."""
+        return len(self.weights)
+
+    @property
+    def n_params(self) -> int:
+        return sum(w.size + b.size for w, b in zip(self.weights, self.biases))
+
+    def _check_params(self):
+        """The weight lists may have been edited by hand: make sure their shapes chain."""
+        if len(self.weights) != len(self.biases):
+            raise ValueError(f"{len(self.weights)} weight arrays but {len(self.biases)} bias arrays")
+        for l, W in enumerate(self.weights):
+            if not isinstance(W, np.ndarray) or W.ndim != 2:
+                raise ValueError(f"weights[{l}] must be a 2-D array (fan_in, fan_out); got {describe(W)}")
+            if l and W.shape[0] != self.weights[l - 1].shape[1]:
+                prev = self.weights[l - 1]
+                hint = " (is it transposed?)" if W.shape[1] == prev.shape[1] else ""
+                raise ValueError(
+                    f"weights[{l}] has shape {W.shape} but weights[{l - 1}] has shape {prev.shape}: "
+                    f"weights[{l}] must have {prev.shape[1]} rows, one per unit of the layer before "
+                    f"(shape (fan_in, fan_out)){hint}")
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            if not isinstance(b, np.ndarray) or b.shape != (W.shape[1],):
+                raise ValueError(f"biases[{l}] must have shape ({W.shape[1]},) to match weights[{l}] of "
+                                 f"shape {W.shape}; got {describe(b)}")
+
+    def _check_X(self, X, name="X") -> Array:
+        self._check_params()
+        X = as_float_array(X, name, self.dtype)
+        check_2d(X, name)
+        check_n_features(X, name, self.weights[0].shape[0],
+                         f"the network's input layer (layer_sizes[0] = {self.weights[0].shape[0]})")
+        if X.shape[0] == 0:
+            raise ValueError(f"{name} has no samples (shape {X.shape})")
+        check_finite(X, name)
+        return X
+
+    def _check_XY(self, X, Y) -> tuple[Array, Array]:
+        X = self._check_X(X)
+        T = self.loss_function.targets(Y, X.shape[0], self.weights[-1].shape[1], self.dtype)
+        return X, T
+
+    # --- forward ----------------------------------------------------------------------
+
+    def _forward(self, X: Array, ws: "_Workspace | None" = None) -> tuple[list, Array]:
+        """Activations ``[a0 = X, a1, ..., aL]`` and the output layer's ``in`` (logits).
+
+        With a workspace, the hidden layers' arrays are reused buffers (training steps);
+        without, every array is new.
+        """
+        acts = [X]
+        L = len(self.weights)
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            out = ws.get("in", l, (X.shape[0], W.shape[1]), W.dtype) if ws is not None and l < L - 1 else None
+            z = np.matmul(acts[-1], W, out=out)
+            z += b
+            if l < L - 1:
+                # back-propagation needs only a (g' is written through a), so the
+                # activation overwrites in instead of allocating a new array
+                acts.append(self.activation.g(z, out=z))
+            else:
+                acts.append(self.output_activation.g(z))
+        return acts, z
+
+    def forward(self, X: Array) -> Array:
+        """The prediction ``O = a[L]`` for a batch.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_outputs)
+        """
+        return self._forward(self._check_X(X))[0][-1]
+
+    __call__ = forward
+
+    def loss(self, X: Array, Y: Array) -> float:
+        """Batch-mean loss ``E`` of the current weights.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        Y : array_like, shape (n_samples, n_outputs), or (n_samples,) integer labels for
+            cross-entropy
+        """
+        X, T = self._check_XY(X, Y)
+        acts, Z = self._forward(X)
+        return self.loss_function.value(Z, acts[-1], T)
+
+    # --- backward ---------------------------------------------------------------------
+
+    def _backward(self, acts: list, T: Array, lr: float | None = None) -> tuple[list, list] | None:
+        """Back-propagate δ = ∂E/∂in from the output layer to the first.
+
+        Without ``lr``: return ``(dW, db)``, new arrays. With ``lr``: update the weights in
+        place instead (a training step), each ``W[l]`` only after it has been used to
+        back-propagate δ to the layer below, so every gradient comes from the weights as
+        they were before the step.
+        """
+        n = acts[0].shape[0]
+        delta = self.loss_function.delta(acts[-1], T, self.output_activation)  # δ = dE_s/din, fresh array
+        # the loss is a batch mean: scaling δ once scales every gradient (by lr too when
+        # updating, so that each update is one subtraction)
+        delta *= (1.0 if lr is None else lr) / n
+        L = len(self.weights)
+        dW, db = [None] * L, [None] * L
+        ws = self._ws if lr is not None else None
+        for l in range(L - 1, -1, -1):
+            W = self.weights[l]
+            gW = np.matmul(acts[l].T, delta, out=None if ws is None else ws.get("dW", l, W.shape, W.dtype))
+            gb = delta.sum(axis=0)                  # dE/dW[j, i] = sum_s a_j δ_i; dE/db_i = sum_s δ_i
+            if l:                                   # the input layer needs no δ
+                ga = np.matmul(delta, W.T, out=None if ws is None else ws.get("da", l, acts[l].shape, W.dtype))
+                delta = self.activation.backward(acts[l], ga)
+            if lr is None:
+                dW[l], db[l] = gW, gb
+            else:
+                W -= gW                             # W[l] has done its part in the backward pass
+                self.biases[l] -= gb
+        return (dW, db) if lr is None else None
+
+    def gradients(self, X: Array, Y: Array) -> tuple[list, list]:
+        """``dE/dW`` and ``dE/db`` of the batch-mean loss for every layer; weights unchanged.
+
+        Returns
+        -------
+        dW : list of ndarray
+            ``dW[l]`` has the shape of ``weights[l]``; ``dW[l][j, i] = ∂E/∂W_{j,i}``.
+        db : list of ndarray
+            ``db[l]`` has the shape of ``biases[l]``.
+
+        Notes
+        -----
+        These are the libraries' gradients (δ = ∂E/∂in); the course's update
+        ``W ← W + α a Δ`` equals ``W ← W − α dW``.
+        """
+        X, T = self._check_XY(X, Y)
+        acts, _ = self._forward(X)
+        return self._backward(acts, T)
+
+    @property
+    def _ws(self) -> "_Workspace":
+        ws = self.__dict__.get("_workspace")
+        if ws is None:
+            ws = self.__dict__["_workspace"] = _Workspace()
+        return ws
+
+    def _step(self, X: Array, T: Array, lr: float) -> float:
+        acts, Z = self._forward(X, self._ws)
+        loss = self.loss_function.value(Z, acts[-1], T)
+        if math.isfinite(loss):
+            self._backward(acts, T, lr)
+        return loss
+
+    def step(self, X: Array, Y: Array, lr: float) -> float:
+        """One gradient-descent update ``W ← W − lr · dE/dW`` (and the biases) on one batch.
+
+        All gradients are computed from the current weights before any of them changes.
+
+        Returns
+        -------
+        float
+            The loss before the update.
+
+        Raises
+        ------
+        FloatingPointError
+            If the loss is NaN or infinite (the weights are then left unchanged).
+        """
+        lr = _check_lr(lr)
+        X, T = self._check_XY(X, Y)
+        loss = self._step(X, T, lr)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the loss is {loss} before the update, so no update was made; "
+                                     f"the weights hold NaN/inf (a learning rate of {lr:g} may have diverged)")
+        return loss
+
+    # --- training ---------------------------------------------------------------------
+
+    def fit(self, X: Array, Y: Array, epochs: int = 100, lr: float = 0.1, batch_size: int | None = None,
+            shuffle: bool = True, seed=None, validation_data: tuple | None = None,
+            tol: float | None = None, patience: int = 10, progress: bool = True,
+            callback: Callable | None = None) -> History:
+        """Train with (mini-batch) gradient descent.
+
+        Parameters
+        ----------
+        X, Y : training data, as for :meth:`loss`.
+        epochs : int
+            Maximum number of passes over the data.
+        lr : float
+            Learning rate α.
+        batch_size : int, optional
+            Samples per update; ``None`` uses the whole batch (plain gradient descent).
+        shuffle : bool
+            Reshuffle the samples every epoch.
+        seed : int, optional
+            Seed for the shuffling.
+        validation_data : (X_val, Y_val), optional
+            Loss measured after every epoch, recorded in ``History.val_loss``; the stopping
+            rule then watches it instead of the training loss.
+        tol : float, optional
+            Stopping rule: stop when the watched loss has not improved by more than ``tol``
+            for ``patience`` consecutive epochs. ``None`` disables it.
+        patience : int
+            See ``tol``.
+        progress : bool
+            Show a progress bar (tqdm) with the current loss.
+        callback : callable, optional
+            ``callback(epoch, history, model)`` after every epoch (for live plots); return
+            ``True`` to stop.
+
+        Returns
+        -------
+        History
+            If the loss becomes NaN or infinite, training stops with
+            ``stop_reason == "diverged"`` and a ``RuntimeWarning``.
+        """
+        from tqdm.auto import tqdm
+
+        lr = _check_lr(lr)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise ValueError(f"patience must be a positive integer, got {patience!r}")
+        if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
+            raise ValueError(f"tol must be a non-negative number or None, got {tol!r}")
+        X, T = self._check_XY(X, Y)
+        n = X.shape[0]
+        if batch_size is None:
+            batch_size = n
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        batch_size = min(int(batch_size), n)
+        val = None
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise TypeError("validation_data must be a pair (X_val, Y_val)")
+            val = self._check_XY(*validation_data)
+        rng = np.random.default_rng(seed)
+        hist = History(lr=lr, batch_size=batch_size)
+        best, wait = math.inf, 0
+        # a diverging run overflows inside NumPy first; it is reported once, as "diverged"
+        with np.errstate(over="ignore", invalid="ignore"), \
+                tqdm(range(int(epochs)), disable=not progress, desc="training", unit="epoch", leave=False) as bar:
+            for epoch in bar:
+                order = rng.permutation(n) if shuffle and batch_size < n else None
+                total = 0.0
+                for start in range(0, n, batch_size):
+                    idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+                    Xb, Tb = X[idx], T[idx]
+                    total += self._step(Xb, Tb, lr) * Xb.shape[0]
+                epoch_loss = total / n
+                hist.loss.append(epoch_loss)
+                if val is not None:
+                    acts, Z = self._forward(val[0])
+                    hist.val_loss.append(self.loss_function.value(Z, acts[-1], val[1]))
+                watched = hist.val_loss[-1] if val is not None else epoch_loss
+                if not math.isfinite(watched):
+                    hist.stop_reason = "diverged"
+                    warnings.warn(f"training diverged at epoch {epoch + 1}: the loss became {watched}; "
+                                  f"try a smaller learning rate than {lr:g}", RuntimeWarning, stacklevel=2)
+                    break
+                if progress:
+                    bar.set_postfix(loss=f"{epoch_loss:.4g}")
+                if callback is not None and callback(epoch, hist, self):
+                    hist.stop_reason = "callback"
+                    break
+                if tol is not None:
+                    if watched < best - tol:
+                        best, wait = watched, 0
+                    else:
+                        wait += 1
+                        if wait >= patience:
+                            hist.stop_reason = "converged"
+                            break
+        return hist
+
+    # --- prediction -------------------------------------------------------------------
+
+    def predict(self, X: Array) -> Array:
+        """Predictions: class labels ``(n_samples,)`` for a softmax output, 0/1 labels
+        ``(n_samples, n_outputs)`` for binary cross-entropy, else the outputs ``O``."""
+        O = self.forward(X)
+        if self.output_activation.name == "softmax":
+            return O.argmax(axis=1)
+        if self.loss_function.name == "binary_cross_entropy":
+            return (O >= 0.5).astype(np.int64)
+        return O
+
+    def accuracy(self, X: Array, labels: Array) -> float:
+        """Fraction of samples classified correctly.
+
+        ``labels``: integer labels ``(n_samples,)`` or one-hot rows for a softmax output; 0/1
+        targets ``(n_samples, n_outputs)`` otherwise (outputs are thresholded at 0.5, or
+        compared by argmax when there are several outputs and squared error).
+        """
+        O = self.forward(X)
+        labels = np.asarray(labels)
+        if self.output_activation.name == "softmax" or (O.shape[1] > 1 and self.loss_function.name == "squared_error"):
+            if labels.ndim == 2:
+                labels = labels.argmax(axis=1)
+            if labels.shape != (O.shape[0],):
+                raise ValueError(f"labels has shape {labels.shape}; expected ({O.shape[0]},) class labels")
+            return float(np.mean(O.argmax(axis=1) == labels))
+        if labels.shape != O.shape:
+            raise ValueError(f"labels has shape {labels.shape}; expected {O.shape} 0/1 targets")
+        return float(np.mean((O >= 0.5) == (labels >= 0.5)))
+
+    # --- the teaching view ----------------------------------------------------------
+
+    def trace(self, X: Array, Y: Array) -> Trace:
+        r"""Every number of one forward and backward pass, in the course's notation.
+
+        Written for reading, separately from the fast path of :meth:`gradients`, which it
+        agrees with: ``trace[l].dW == gradients(X, Y)[0][l - 1]``.
+
+        Returns
+        -------
+        Trace
+            ``trace[l].in_``, ``.a``, ``.Delta`` (the course's Δ = −∂E_s/∂in, per sample),
+            ``.dW``, ``.db`` for ``l = 1 .. L``; ``trace.Err = T − O``.
+        """
+        X, T = self._check_XY(X, Y)
+        n, L = X.shape[0], len(self.weights)
+        ins, acts = [], [X]
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            g = self.output_activation if l == L - 1 else self.activation
+            ins.append(acts[-1] @ W + b)                 # in = a_prev W + b
+            acts.append(g.g(ins[-1]))                    # a = g(in)
+        O = acts[-1]
+        Deltas = [None] * L
+        Deltas[-1] = -self.loss_function.delta(O, T, self.output_activation)  # Δ_i = Err_i g'(in_i) for squared error
+        for l in range(L - 2, -1, -1):                   # Δ_j = g'(in_j) Σ_i W_{j,i} Δ_i
+            Deltas[l] = self.activation.derivative(ins[l]) * (Deltas[l + 1] @ self.weights[l + 1].T)
+        layers = [LayerTrace(l + 1, self.weights[l].copy(), self.biases[l].copy(), ins[l], acts[l + 1],
+                             Deltas[l], -(acts[l].T @ Deltas[l]) / n, -Deltas[l].sum(axis=0) / n)
+                  for l in range(L)]
+        loss = self.loss_function.value(ins[-1], O, T)
+        return Trace(X, T, O, T - O, loss, layers)
+
+    # --- housekeeping -----------------------------------------------------------------
+
+    def copy(self) -> "MLP":
+        """An independent copy (weights and biases copied)."""
+        new = self.__class__.__new__(self.__class__)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_workspace", None)
+        new.weights = [w.copy() for w in self.weights]
+        new.biases = [b.copy() for b in self.biases]
+        return new
+
+    def __repr__(self) -> str:
+        return (f"MLP({self.layer_sizes}, activation={self.activation.name!r}, "
+                f"output_activation={self.output_activation.name!r}, loss={self.loss_function.name!r}, "
+                f"dtype={self.dtype.name})")
+
+
+class _Workspace:
+    """Buffers reused from one training step to the next.
+
+    Allocating the large arrays of a step afresh costs page faults every time (a third of
+    a step at the largest benchmark size); a step's intermediate arrays are never handed
+    out, so they can live here.
+    """
+
+    def __init__(self):
+        self._buffers: dict = {}
+
+    def get(self, kind: str, layer: int, shape: tuple, dtype) -> Array:
+        key = (kind, layer, shape, dtype)
+        buf = self._buffers.get(key)
+        if buf is None:
+            buf = self._buffers[key] = np.empty(shape, dtype)
+        return buf
+
+
+def _check_lr(lr) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr (the learning rate α) must be a positive finite number, got {lr!r}")
+    return float(lr)
