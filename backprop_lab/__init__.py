@@ -8,7 +8,7 @@ The public API:
 - :mod:`backprop_lab.symbolic` — SymPy derivations and robust expression equivalence.
 - :mod:`backprop_lab.datasets` — XOR, moons, spirals, digits (no download).
 - :mod:`backprop_lab.examples` — the published 2-2-2 worked example.
-- :mod:`backprop_lab.plots`, :mod:`backprop_lab.widgets` — figures and interactive demos.
+- :mod:`backprop_lab.plots` — figures: loss curves, decision boundaries, gradient norms.
 - :mod:`backprop_lab.grading` — the checks notebook tests call.
 """
 
@@ -25,10 +25,12 @@ __version__ = "0.1.0"
 
 __all__ = ["MLP", "History", "Trace", "LayerTrace", "ACTIVATIONS", "LOSSES", "get_activation",
            "get_loss", "activations", "losses", "gradcheck", "datasets", "examples", "grading",
-           "symbolic", "plots", "widgets", "__version__"]
+           "symbolic", "plots", "__version__"]
 
-# SymPy, matplotlib and ipywidgets take a moment to import: load those modules on first use
-_LAZY = ("symbolic", "plots", "widgets")
+grading.protect_package()  # before any notebook cell could replace a function of ours
+
+# SymPy and matplotlib take a moment to import: load those modules on first use
+_LAZY = ("symbolic", "plots")
 
 
 def __getattr__(name):

@@ -202,13 +202,13 @@ sigmoid = Activation(
     saturation=5.29, _mul_dg=_sigmoid_mul_dg)
 tanh = Activation(
     "tanh", _tanh, _dtanh, lambda a: 1.0 - a * a,
-    r"g(x) = \tanh(x)", r"g'(x) = 1 - \tanh^2(x)", saturation=2.64)
+    r"g(x) = \tanh(x)", r"g'(x) = 1 - \tanh^2(x)", saturation=2.65)
 relu = Activation(
     "relu", _relu, _drelu, lambda a: (a > 0).astype(a.dtype),
     r"g(x) = \max(0, x)", r"g'(x) = [x > 0]", _mul_dg=_relu_mul_dg)
 leaky_relu = Activation(
     "leaky_relu", _leaky, _dleaky, lambda a: np.where(a > 0, 1.0, LEAKY_SLOPE).astype(a.dtype),
-    rf"g(x) = \max({LEAKY_SLOPE}x, x)", rf"g'(x) = 1 \text{{ if }} x > 0 \text{{ else }} {LEAKY_SLOPE}")
+    rf"g(x) = \max({LEAKY_SLOPE}x, x)", rf"g'(x) = 1 \;(x > 0),\; {LEAKY_SLOPE} \;(x \leq 0)")
 identity = Activation(
     "identity", _identity, _didentity, lambda a: np.ones_like(a),
     r"g(x) = x", r"g'(x) = 1", _mul_dg=lambda a, grad: grad)

@@ -33,6 +33,8 @@ import numpy as np
 from . import __version__, datasets
 from ._validation import lookup
 from .activations import ACTIVATIONS
+from .instructor.commands import COMMANDS as INSTRUCTOR_COMMANDS
+from .instructor.commands import add_commands
 from .losses import one_hot
 from .mlp import MLP, History
 
@@ -44,7 +46,7 @@ DEFAULTS = dict(dataset="digits", hidden=(256,), activation="relu", loss="cross_
 
 _HIDDEN_ACTIVATIONS = tuple(name for name, act in ACTIVATIONS.items() if act.hidden_ok)
 _LOSSES = ("cross_entropy", "squared_error")
-_COMMANDS = ("train", "example")
+_COMMANDS = ("train", "example", *INSTRUCTOR_COMMANDS)
 
 
 @dataclass
@@ -211,10 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backprop-lab",
         description="Headless first check of backprop_lab: train the reference MLP on a bundled data set, "
-                    "or print the published worked example.",
+                    "or print the published worked example. Instructors: release the student notebooks.",
         epilog="Without a command, 'train' runs: backprop-lab --epochs 5 is backprop-lab train --epochs 5.")
     parser.add_argument("--version", action="version", version=f"backprop_lab {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{train,example}")
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(_COMMANDS) + "}")
 
     d = DEFAULTS
     tr = sub.add_parser("train", help="train the reference MLP and report the test accuracy (default)",
@@ -249,8 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--iterations", type=_non_negative_int, default=10000,
                     help="also report the error after this many weight-only updates; 0 skips "
                          "(default: %(default)s)")
+    instructor = add_commands(sub)
     parser.set_defaults(command="train")
-    parser._commands = {"train": tr, "example": ex}  # for error messages from the right parser
+    parser._commands = {"train": tr, "example": ex, **instructor}  # for error messages from the right parser
     return parser
 
 
@@ -341,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             command.error(f"unrecognized arguments: {' '.join(hints)}")
         if args.command == "example":
             return _run_example(args)
+        if args.command in INSTRUCTOR_COMMANDS:
+            return INSTRUCTOR_COMMANDS[args.command][1](args)
         return _run_train(args, command)
     except SystemExit as exc:  # argparse: --help, --version (0) and bad arguments (2)
         if exc.code is None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import types
 from typing import Any, Callable
 
@@ -35,12 +36,10 @@ import numpy.linalg
 import numpy.random
 import numpy.testing
 
-__all__ = ["task", "Task", "GradingError", "restore_numpy"]
+__all__ = ["task", "Task", "GradingError", "restore_numpy", "protect_package"]
 
-# --- the real NumPy, captured before any student cell runs -----------------------------
+# --- the real NumPy and backprop_lab, captured before any student cell runs ------------
 
-_NAMESPACES = {"numpy": np, "numpy.testing": np.testing, "numpy.linalg": np.linalg, "numpy.random": np.random}
-_SNAPSHOT = {name: dict(vars(mod)) for name, mod in _NAMESPACES.items()}
 _array = np.array
 _abs = np.abs
 _isfinite = np.isfinite
@@ -49,11 +48,43 @@ _argmax = np.argmax
 _unravel = np.unravel_index
 _ndarray = np.ndarray
 _float64 = np.float64
-_maximum = np.maximum
+_MISSING = object()
+
+#: name -> (module or class, {attribute: original}) for every protected namespace
+_PROTECTED: dict = {}
+
+
+def _protect(name: str, obj) -> None:
+    """Record the functions, classes and modules that ``obj`` holds now."""
+    if name not in _PROTECTED:
+        _PROTECTED[name] = (obj, {k: v for k, v in vars(obj).items()
+                                  if callable(v) or isinstance(v, (types.ModuleType, property, staticmethod,
+                                                                   classmethod))})
+
+
+def protect_package() -> None:
+    """Protect every loaded ``backprop_lab`` module and the classes defined in it.
+
+    Called when ``backprop_lab`` is imported (the notebooks' first cell), before any
+    student code runs; modules imported later are added by :func:`task`.
+    """
+    for name, mod in list(sys.modules.items()):
+        if (name == "backprop_lab" or name.startswith("backprop_lab.")) and mod is not None:
+            _protect(name, mod)
+            for attr, value in list(vars(mod).items()):
+                if isinstance(value, type) and getattr(value, "__module__", None) == name:
+                    _protect(f"{name}.{attr}", value)
+
+
+for _name, _mod in {"numpy": np, "numpy.testing": np.testing, "numpy.linalg": np.linalg,
+                    "numpy.random": np.random}.items():
+    _protect(_name, _mod)
+_protect("numpy.ndarray", np.ndarray)
 
 
 def restore_numpy() -> list[str]:
-    """Put back every NumPy attribute that was replaced or deleted since import.
+    """Put back every NumPy or backprop_lab function, class or module that was replaced
+    or deleted since it was protected.
 
     Returns
     -------
@@ -61,25 +92,40 @@ def restore_numpy() -> list[str]:
         The names that were restored, e.g. ``["numpy.allclose"]``.
     """
     restored = []
-    for name, mod in _NAMESPACES.items():
-        current = vars(mod)
-        for attr, original in _SNAPSHOT[name].items():
+    for name, (obj, snapshot) in _PROTECTED.items():
+        current = vars(obj)
+        for attr, original in snapshot.items():
             if current.get(attr, _MISSING) is not original:
-                setattr(mod, attr, original)
+                try:
+                    setattr(obj, attr, original)
+                except (AttributeError, TypeError):  # immutable built-in types: cannot have changed
+                    continue
                 restored.append(f"{name}.{attr}")
-    # a student may also have put a fake numpy into sys.modules
-    for name, mod in _NAMESPACES.items():
-        if sys.modules.get(name) is not mod:
-            sys.modules[name] = mod
+    # a student may also have put a fake module into sys.modules
+    for name in ("numpy", "numpy.testing", "numpy.linalg", "numpy.random"):
+        real = _PROTECTED[name][0]
+        if sys.modules.get(name) is not real:
+            sys.modules[name] = real
             restored.append(f"sys.modules[{name!r}]")
     return restored
 
 
-_MISSING = object()
-
-
 class GradingError(AssertionError):
-    """A failed check; the message is written for the student."""
+    """A failed check; the message is written for the student.
+
+    IPython (and so Jupyter, nbgrader's Validate and its feedback) shows it as its message
+    alone: the message says what failed and why, and no frame of the test's code is needed,
+    which also keeps hidden tests' lines out of what students see.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        # wrapped to 80 columns: nbgrader's Validate cuts lines longer than 83 (plus its indent) off
+        lines = []
+        for k, para in enumerate(f"GradingError: {self}".splitlines()):
+            lines += textwrap.wrap(para.strip(), 80, initial_indent="" if k == 0 else "  ",
+                                   subsequent_indent="    ", break_on_hyphens=False) or [""]
+        lines[0] = lines[0].replace("GradingError", "\x1b[0;31mGradingError\x1b[0m", 1)
+        return lines
 
 
 # --- helpers on plain arrays ------------------------------------------------------------
@@ -106,8 +152,8 @@ def _fmt(x) -> str:
 
 def _shape_hint(got: tuple, expected: tuple) -> str | None:
     if len(got) == len(expected) == 2 and got == expected[::-1]:
-        return ("the result is the transpose of what was expected: arrays hold one sample per row, "
-                "and W[j, i] is the weight from unit j to unit i, so W has shape (fan_in, fan_out)")
+        return ("the result is the transpose of what was expected: data arrays hold one sample per row; "
+                "W[j, i] is the weight from unit j to unit i, so W and dE/dW have shape (fan_in, fan_out)")
     if len(got) == 1 and len(expected) == 2 and got[0] in expected:
         return "a 1-D result where a 2-D one was expected: keep the batch axis (one row per sample)"
     if len(got) == 2 and len(expected) == 1 and expected[0] in got:
@@ -146,9 +192,37 @@ def _value_hint(got: np.ndarray, exp: np.ndarray, batch: int | None) -> str | No
             if abs(r - 2) <= 1e-6:
                 return "every entry is twice the expected value: is the ½ of ½ Σ (t − o)² missing?"
             if abs(r - 0.5) <= 1e-6:
-                return "every entry is half the expected value: is there an extra factor ½?"
+                return ("every entry is half the expected value: is there an extra factor ½, or an average "
+                        "over 2 of something that should be summed (e.g. over the outputs)?")
             return f"every entry is {r:.4g} times the expected value: a constant factor is off"
     return None
+
+
+def _arrays_in(value) -> list:
+    """``[(path, array)]`` for an array, or the arrays of a list/tuple of arrays
+    (``weights``), with paths like ``"[1]"``."""
+    if isinstance(value, _ndarray):
+        return [("", value)]
+    if isinstance(value, (list, tuple)):
+        return [(f"[{k}]", v) for k, v in enumerate(value) if isinstance(v, _ndarray)]
+    return []
+
+
+def _warning_hint(exc: Exception) -> str | None:
+    """Tests turn NumPy's floating-point warnings into errors; say what usually causes them."""
+    text = str(exc)
+    if isinstance(exc, (RuntimeWarning, FloatingPointError)):
+        if "overflow" in text:
+            return ("a value overflowed: exp() of a large number is infinite; rewrite the formula so that "
+                    "exp() only sees arguments <= 0 (e.g. subtract the maximum, or use e^{-|x|})")
+        if "divide" in text or "invalid" in text:
+            return "a division by zero or log(0) happened: guard it, or use a formula without it"
+    return None
+
+
+def _hints(automatic: str | None, given: str | None) -> str | None:
+    """What the numbers show first, then the test's own hint."""
+    return "\n".join(h for h in (automatic, given) if h) or None
 
 
 # --- the checks -------------------------------------------------------------------------
@@ -174,34 +248,38 @@ class Task:
 
     # calling student code
 
-    def call(self, fn: Callable, *args, check_unchanged: bool = True, **kwargs) -> Any:
+    def call(self, fn: Callable, *args, check_unchanged: bool = True, hint: str | None = None, **kwargs) -> Any:
         """Call a student's function and return its result.
 
         Fails with a clear message if ``fn`` is not a function, is not implemented yet
         (raises ``NotImplementedError``) or, with ``check_unchanged``, modifies any of its
-        NumPy array arguments in place.
+        NumPy array arguments in place. ``hint`` is added when the function raises.
         """
         label = getattr(fn, "__name__", repr(fn))
         if not callable(fn):
             self.fail(f"{label} is a {type(fn).__name__}, not a function; did a later cell reuse the name?")
-        before = [(k, a.copy()) for k, a in enumerate(args) if isinstance(a, _ndarray)]
-        before += [(k, a.copy()) for k, a in kwargs.items() if isinstance(a, _ndarray)]
+        before = [(key, path, arr.copy()) for key, value in [*enumerate(args), *kwargs.items()]
+                  for path, arr in _arrays_in(value)]
+        not_implemented = False
         try:
             result = fn(*args, **kwargs)
         except NotImplementedError:
-            self.fail(f"{label} is not implemented yet (it raises NotImplementedError); write your "
-                      "solution in its cell, in place of `raise NotImplementedError()`, and run that cell")
+            not_implemented = True  # reported below, without the stub's traceback
         except GradingError:
             raise
         except Exception as exc:  # the student's exception, named with its place
-            self.fail(f"calling {label} raised {type(exc).__name__}: {exc}")
+            self.fail(f"calling {label} raised {type(exc).__name__}: {exc}", _hints(_warning_hint(exc), hint))
+        if not_implemented:
+            self.fail(f"{label} is not implemented yet (it raises NotImplementedError); write your "
+                      "solution in its cell, in place of `raise NotImplementedError()`, and run that cell")
         restore_numpy()  # the function itself may have replaced NumPy functions
         if check_unchanged:
-            for key, old in before:
-                new = args[key] if isinstance(key, int) else kwargs[key]
-                if new.shape != old.shape or not bool(((new == old) | (_isnan(new) & _isnan(old))).all()):
+            for key, path, old in before:
+                new = dict(_arrays_in(args[key] if isinstance(key, int) else kwargs[key])).get(path)
+                if new is None or new.shape != old.shape or \
+                        not bool(((new == old) | (_isnan(new) & _isnan(old))).all()):
                     which = f"argument {key + 1}" if isinstance(key, int) else f"argument {key!r}"
-                    self.fail(f"{label} modified its input ({which}) in place",
+                    self.fail(f"{label} modified its input ({which}{path}) in place",
                               "compute a new array instead of changing the one passed in "
                               "(e.g. `a = a + b`, not `a += b`, on an argument)")
         return result
@@ -235,7 +313,7 @@ class Task:
         arr = self.array(value, what)
         expected = tuple(expected)
         if arr.shape != expected:
-            self.fail(f"{what} has shape {arr.shape}; expected {expected}", hint or _shape_hint(arr.shape, expected))
+            self.fail(f"{what} has shape {arr.shape}; expected {expected}", _hints(_shape_hint(arr.shape, expected), hint))
         return arr
 
     def dtype(self, value, kind: str = "f", what: str = "the result") -> None:
@@ -246,7 +324,7 @@ class Task:
         if value.dtype.kind != kind and not (kind == "i" and value.dtype.kind == "u"):
             self.fail(f"{what} has dtype {value.dtype}; expected a {kinds.get(kind, kind)} array",
                       "integer arrays round every result: create arrays with floats (0.0, dtype=float)"
-                      if kind == "f" else None)
+                      if kind == "f" and value.dtype.kind in "iu" else None)
 
     def finite(self, value, what: str = "the result") -> np.ndarray:
         """Require no NaN or infinite entries; returns the plain array."""
@@ -256,8 +334,8 @@ class Task:
             where = tuple(int(i) for i in _unravel(int(_argmax(bad)), arr.shape)) if arr.ndim else ()
             self.fail(f"{what} contains {'NaN' if _isnan(arr).any() else 'infinite values'} "
                       f"({int(bad.sum())} of {arr.size} entries; first at {list(where)})",
-                      "exp() of a large number overflows: subtract the row maximum before exp, or use a "
-                      "stable formula")
+                      "the usual causes: exp() of a large number overflows (subtract the row maximum "
+                      "before exp, or use a stable formula), log(0) is -inf, 0/0 or inf - inf is NaN")
         return arr
 
     def close(self, value, expected, what: str = "the result", rtol: float = 1e-7, atol: float = 1e-10,
@@ -282,16 +360,16 @@ class Task:
             msg = (f"{what} is not close enough to the expected value: {int(bad.sum())} of {arr.size} entries "
                    f"differ; the largest difference is{at}: found {_fmt(got_v)}, expected {_fmt(exp_v)} "
                    f"(tolerance {_fmt(float(tol.flat[k]) if arr.ndim else float(tol))})")
-            self.fail(msg, hint or _value_hint(arr, exp, batch))
+            self.fail(msg, _hints(_value_hint(arr, exp, batch), hint))
         return arr
 
     def scalar(self, value, expected: float, what: str = "the result", rtol: float = 1e-7,
-               atol: float = 1e-10, hint: str | None = None) -> float:
-        """Require a single number close to ``expected``."""
-        if isinstance(value, _ndarray) and value.size == 1 and value.ndim > 0:
+               atol: float = 1e-10, hint: str | None = None, batch: int | None = None) -> float:
+        """Require a single number close to ``expected`` (``batch`` as for :meth:`close`)."""
+        if isinstance(value, _ndarray) and value.ndim > 0:
             self.fail(f"{what} is an array of shape {value.shape}; expected a single number",
                       "use float(...) or .item(), or sum/average to a scalar")
-        arr = self.close(value, expected, what, rtol=rtol, atol=atol, hint=hint)
+        arr = self.close(value, expected, what, rtol=rtol, atol=atol, hint=hint, batch=batch)
         return float(arr)
 
     def true(self, condition: bool, message: str, hint: str | None = None) -> None:
@@ -302,14 +380,17 @@ class Task:
     # symbolic
 
     def equivalent(self, expr, expected, what: str = "your expression", symbols=None,
-                   timeout: float = 5.0, hint: str | None = None):
-        """Require a SymPy expression equal to ``expected`` however it is written."""
+                   timeout: float = 5.0, hint: str | None = None, namespace: dict | None = None):
+        """Require a SymPy expression equal to ``expected`` however it is written.
+
+        ``namespace`` maps names in string answers to symbols (e.g. ``net.namespace``).
+        """
         from .symbolic import equivalent
 
         if expr is None:
             self.fail(f"{what} is None; assign your expression to it")
         try:
-            result = equivalent(expr, expected, symbols=symbols, timeout=timeout,
+            result = equivalent(expr, expected, symbols=symbols, timeout=timeout, namespace=namespace,
                                 labels=(what, "the expected expression"))
         except (ValueError, TypeError) as exc:
             self.fail(f"{what} could not be read as an expression: {exc}")
@@ -329,6 +410,7 @@ def task(name: str) -> Task:
     name : str
         The task as the notebook numbers it, e.g. ``"1.3 dense_forward"``.
     """
+    protect_package()  # modules imported since (e.g. backprop_lab.symbolic in a setup cell)
     restored = restore_numpy()
     if restored:
         print(f"note: restored {', '.join(restored[:5])}{' ...' if len(restored) > 5 else ''}, "

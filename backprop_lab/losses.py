@@ -62,15 +62,17 @@ def cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     Parameters
     ----------
     Z : ndarray, shape (n_samples, n_classes)
-        Logits (the output layer's ``in``); with ``from_logits=False``, probabilities.
+        Logits (the output layer's ``in``); with ``from_logits=False``, probabilities (a zero
+        probability for a target class gives an infinite loss, as it should).
     T : ndarray, shape (n_samples, n_classes) or (n_samples,)
         One-hot (or probability) rows, or integer class labels.
     """
     Z = as_float_array(Z, "Z")
     check_2d(Z, "Z", cols="classes")
     T = _class_targets(T, Z.shape[1], Z.shape[0], Z.dtype, "T")
-    logp = log_softmax(Z) if from_logits else np.log(np.clip(Z, np.finfo(Z.dtype).tiny, None))
-    return -float(np.einsum("ij,ij->", T, logp)) / Z.shape[0]
+    if from_logits:
+        return -float(np.einsum("ij,ij->", T, log_softmax(Z))) / Z.shape[0]
+    return -_xlogy(T, Z) / Z.shape[0]
 
 
 def binary_cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
@@ -82,10 +84,18 @@ def binary_cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     Z, T = _pair(Z, T, "Z", "T")
     _check_unit_interval(T, "T")
     if not from_logits:
-        P = np.clip(Z, 1e-300, 1.0)
-        Q = np.clip(1.0 - Z, 1e-300, 1.0)
-        return -float(np.sum(T * np.log(P) + (1 - T) * np.log(Q))) / Z.shape[0]
+        return 0.0 - (_xlogy(T, Z) + _xlogy(1 - T, 1 - Z)) / Z.shape[0]
     return float(np.sum(np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z))))) / Z.shape[0]
+
+
+def _xlogy(T: Array, P: Array) -> float:
+    """``Σ t log p`` with ``0 log 0 = 0``; ``-inf`` where a target has probability 0 (the
+    true loss is then infinite: no clipping hides it)."""
+    if P.size and (P.min() < 0 or P.max() > 1):
+        raise ValueError(f"probabilities must lie in [0, 1]; got values from {P.min():g} to {P.max():g} "
+                         "(pass logits with from_logits=True)")
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, masked where t = 0
+        return float(np.sum(np.where(T > 0, T * np.log(P), 0.0)))
 
 
 def one_hot(labels: Array, n_classes: int, dtype=np.float64, name: str = "labels") -> Array:

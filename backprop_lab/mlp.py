@@ -124,8 +124,9 @@ class Trace:
     ----------
     X : ndarray, shape (n_samples, n_features)
         ``a[0]``.
-    T : ndarray, shape (n_samples, n_outputs)
-        Targets (one-hot for class labels).
+    T : ndarray, shape (n_samples, n_outputs), or None
+        Targets (one-hot for class labels); ``None`` for a forward-only trace, which then
+        has no ``Err``, ``loss`` or ``Delta``.
     O : ndarray, shape (n_samples, n_outputs)
         The prediction ``a[L]``.
     Err : ndarray, shape (n_samples, n_outputs)
@@ -156,14 +157,19 @@ class Trace:
     def updated_weights(self, lr: float) -> list:
         r"""The course's update :math:`W_{j,i} \leftarrow W_{j,i} + \alpha\, a_j \Delta_i`,
         averaged over the batch, for every layer, from the weights *before* the update."""
+        if self.T is None:
+            raise ValueError("this trace has no targets, so no Δ: call trace(X, Y) with targets")
         n = self.X.shape[0]
         return [lt.W + lr * (self.a(lt.l - 1).T @ lt.Delta) / n for lt in self.layers]
 
     def __str__(self) -> str:
         with np.printoptions(precision=6, suppress=True):
-            lines = [f"Trace of {self.X.shape[0]} sample(s), loss E = {self.loss:.9g}", f"a[0] = X =\n{self.X}"]
+            loss = "forward pass only" if self.loss is None else f"loss E = {self.loss:.9g}"
+            lines = [f"Trace of {self.X.shape[0]} sample(s), {loss}", f"a[0] = X =\n{self.X}"]
             for lt in self.layers:
                 lines += [f"--- layer {lt.l} ---", f"in[{lt.l}] =\n{lt.in_}", f"a[{lt.l}] =\n{lt.a}"]
+            if self.T is None:
+                return "\n".join(lines)
             lines.append(f"Err = T - O =\n{self.Err}")
             for lt in reversed(self.layers):
                 lines += [f"Δ[{lt.l}] =\n{lt.Delta}", f"dE/dW[{lt.l}] =\n{lt.dW}"]
@@ -623,11 +629,18 @@ class MLP:
 
     # --- the teaching view ----------------------------------------------------------
 
-    def trace(self, X: Array, Y: Array) -> Trace:
+    def trace(self, X: Array, Y: Array | None = None) -> Trace:
         r"""Every number of one forward and backward pass, in the course's notation.
 
         Written for reading, separately from the fast path of :meth:`gradients`, which it
         agrees with: ``trace[l].dW == gradients(X, Y)[0][l - 1]``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+        Y : targets as for :meth:`loss`, optional
+            Without targets only the forward pass is traced (``Delta``, ``dW``, ``db``,
+            ``Err`` and ``loss`` are ``None``).
 
         Returns
         -------
@@ -635,7 +648,10 @@ class MLP:
             ``trace[l].in_``, ``.a``, ``.Delta`` (the course's Δ = −∂E_s/∂in, per sample),
             ``.dW``, ``.db`` for ``l = 1 .. L``; ``trace.Err = T − O``.
         """
-        X, T = self._check_XY(X, Y)
+        if Y is None:
+            X, T = self._check_X(X), None
+        else:
+            X, T = self._check_XY(X, Y)
         n, L = X.shape[0], len(self.weights)
         ins, acts = [], [X]
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
@@ -644,14 +660,19 @@ class MLP:
             acts.append(g.g(ins[-1]))                    # a = g(in)
         O = acts[-1]
         Deltas = [None] * L
-        Deltas[-1] = -self.loss_function.delta(O, T, self.output_activation)  # Δ_i = Err_i g'(in_i) for squared error
-        for l in range(L - 2, -1, -1):                   # Δ_j = g'(in_j) Σ_i W_{j,i} Δ_i
-            Deltas[l] = self.activation.derivative(ins[l]) * (Deltas[l + 1] @ self.weights[l + 1].T)
-        layers = [LayerTrace(l + 1, self.weights[l].copy(), self.biases[l].copy(), ins[l], acts[l + 1],
-                             Deltas[l], -(acts[l].T @ Deltas[l]) / n, -Deltas[l].sum(axis=0) / n)
-                  for l in range(L)]
-        loss = self.loss_function.value(ins[-1], O, T)
-        return Trace(X, T, O, T - O, loss, layers)
+        if T is not None:
+            Deltas[-1] = -self.loss_function.delta(O, T, self.output_activation)  # Δ_i = Err_i g'(in_i) (squared error)
+            for l in range(L - 2, -1, -1):               # Δ_j = g'(in_j) Σ_i W_{j,i} Δ_i
+                Deltas[l] = self.activation.derivative(ins[l]) * (Deltas[l + 1] @ self.weights[l + 1].T)
+        layers = []
+        for l in range(L):
+            D = Deltas[l]
+            dW, db = (None, None) if D is None else (-(acts[l].T @ D) / n, -D.sum(axis=0) / n)
+            layers.append(LayerTrace(l + 1, self.weights[l].copy(), self.biases[l].copy(), ins[l], acts[l + 1],
+                                     D, dW, db))
+        if T is None:
+            return Trace(X, None, O, None, None, layers)
+        return Trace(X, T, O, T - O, self.loss_function.value(ins[-1], O, T), layers)
 
     # --- housekeeping -----------------------------------------------------------------
 

@@ -59,7 +59,8 @@ def test_known_values():
 def test_saturation_threshold_is_where_derivative_falls_below_2_percent(name):
     g = get_activation(name)
     peak = g.derivative(np.array([0.0]))[0]
-    assert g.derivative(np.array([g.saturation]))[0] == pytest.approx(0.02 * peak, rel=0.01)
+    # the first multiple of 0.01 where g' is below 2% of its peak
+    assert g.derivative(np.array([g.saturation]))[0] <= 0.02 * peak < g.derivative(np.array([g.saturation - 0.01]))[0]
 
 
 def test_softmax_derivative_is_not_elementwise():

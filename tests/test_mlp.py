@@ -196,6 +196,15 @@ def test_predict_kinds():
     assert MLP([3, 2], activation="identity", seed=0).predict(X).dtype == np.float64
 
 
+def test_forward_only_trace():
+    tr = worked_net().trace(X1)
+    np.testing.assert_allclose(tr.O, [[0.75136507, 0.772928465]], rtol=1e-8)
+    assert tr.loss is None and tr.Err is None and tr[2].Delta is None and tr[1].dW is None
+    assert "forward pass only" in str(tr) and "Δ" not in str(tr)
+    with pytest.raises(ValueError, match="no targets"):
+        tr.updated_weights(0.5)
+
+
 def test_copy_is_independent():
     net = MLP([2, 2], seed=0)
     twin = net.copy()

@@ -1,0 +1,99 @@
+"""Run a notebook in a real Jupyter kernel and read off which graded cells failed.
+
+This is how the course's own tests check that solutions pass, that blank student notebooks
+fail, and that each catalogued mistake loses points; nbgrader's ``autograde`` runs the same
+kernels for the real grades.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+__all__ = ["Run", "run_notebook", "graded_tests", "nbgrader_meta"]
+
+
+def nbgrader_meta(cell) -> dict:
+    """The cell's ``nbgrader`` metadata (empty dict if none)."""
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def graded_tests(nb) -> list:
+    """The autograded test cells: code cells with ``grade`` true and ``solution`` false."""
+    return [c for c in nb.cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")
+            and not nbgrader_meta(c).get("solution")]
+
+
+def _error(cell) -> str | None:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename')}: {out.get('evalue')}"
+    return None
+
+
+@dataclass
+class Run:
+    """An executed notebook.
+
+    Attributes
+    ----------
+    nb : NotebookNode
+        The notebook with outputs.
+    seconds : float
+        Wall time of the execution, kernel start included.
+    errors : dict
+        ``grade_id`` (or ``cell <index>`` for cells without one) -> ``"Ename: message"``
+        for every cell that raised.
+    """
+
+    nb: object
+    seconds: float
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def failed_tests(self) -> dict:
+        """Graded test cells that raised: ``grade_id -> error``."""
+        ids = {nbgrader_meta(c)["grade_id"] for c in graded_tests(self.nb)}
+        return {k: v for k, v in self.errors.items() if k in ids}
+
+    def lost_points(self) -> float:
+        """Points of the graded test cells that raised."""
+        failed = self.failed_tests
+        return sum(float(nbgrader_meta(c).get("points", 0)) for c in graded_tests(self.nb)
+                   if nbgrader_meta(c)["grade_id"] in failed)
+
+
+def run_notebook(nb_or_path, cwd: str | Path | None = None, timeout: int = 120,
+                 kernel_name: str = "python3") -> Run:
+    """Execute every cell in a fresh kernel, continuing after errors.
+
+    Parameters
+    ----------
+    nb_or_path : NotebookNode or path
+    cwd : path, optional
+        Working directory of the kernel; default the notebook's folder (as nbgrader does).
+    timeout : int
+        Seconds per cell.
+    """
+    if isinstance(nb_or_path, (str, Path)):
+        path = Path(nb_or_path)
+        nb = nbformat.read(path, as_version=4)
+        cwd = cwd or path.parent
+    else:
+        nb = nbformat.from_dict(nb_or_path) if isinstance(nb_or_path, dict) else nb_or_path
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
+                            resources={"metadata": {"path": str(cwd or Path.cwd())}})
+    t0 = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - t0
+    errors = {}
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            err = _error(cell)
+            if err:
+                errors[nbgrader_meta(cell).get("grade_id", f"cell {k}")] = err
+    return Run(nb, seconds, errors)

@@ -1,0 +1,86 @@
+"""The catalogue of common student mistakes, each one an edit of a solution cell.
+
+Every mistake is applied to the instructor's solution and must lose points on at least
+one graded test cell (``tests/test_mistakes.py``); the demo class of the instructor guide
+uses the same catalogue as sample submissions. One module per notebook defines
+``MISTAKES``; :data:`CATALOGUE` gathers them in course order.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
+__all__ = ["Mistake", "CATALOGUE", "by_id"]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One common mistake.
+
+    Attributes
+    ----------
+    id : str
+        Short unique name, e.g. ``"forward-transposed-weights"``.
+    notebook : str
+        ``"<assignment>/<notebook>"``, e.g. ``"01-forward/forward"``.
+    cell : str
+        ``grade_id`` of the solution cell that the mistake edits.
+    find, replace : str
+        The edit: ``find`` must occur exactly once in that cell's source.
+    description : str
+        What the student did, in one sentence.
+    """
+
+    id: str
+    notebook: str
+    cell: str
+    find: str
+    replace: str
+    description: str
+
+    def apply(self, nb):
+        """A copy of the notebook ``nb`` with the mistake made in its cell ``self.cell``.
+
+        Raises
+        ------
+        ValueError
+            If the cell is missing or ``find`` does not occur exactly once in it.
+        """
+        out = copy.deepcopy(nb)
+        cells = [c for c in out.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == self.cell]
+        if len(cells) != 1:
+            raise ValueError(f"mistake {self.id!r}: notebook has {len(cells)} cells with grade_id {self.cell!r}")
+        cell = cells[0]
+        count = cell.source.count(self.find)
+        if count != 1:
+            raise ValueError(f"mistake {self.id!r}: {self.find!r} occurs {count} times in cell {self.cell!r}, "
+                             "expected exactly once")
+        cell.source = cell.source.replace(self.find, self.replace)
+        return out
+
+
+def _collect() -> list:
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found.extend(getattr(module, "MISTAKES", []))
+    ids = [m.id for m in found]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise ValueError(f"duplicate mistake ids: {sorted(dupes)}")
+    return found
+
+
+#: every mistake of the course, in course order
+CATALOGUE: list = _collect()
+
+
+def by_id(mistake_id: str) -> Mistake:
+    """The catalogued mistake with this id."""
+    for m in CATALOGUE:
+        if m.id == mistake_id:
+            return m
+    raise KeyError(f"no mistake {mistake_id!r}; known: {', '.join(m.id for m in CATALOGUE)}")
