@@ -22,3 +22,13 @@ c.Execute.interrupt_on_timeout = True
 # An unresponsive cell costs that cell, not the submission: a missing iopub message after
 # the timeout is recorded as that cell's failure instead of aborting the notebook.
 c.Execute.raise_on_iopub_timeout = False
+
+# The hardened pipeline (backprop_lab/instructor/hardening.py): submissions are repaired
+# against the release before grading, student kernels run in a sandbox (bubblewrap), a cell
+# that ignores interrupts costs only that cell, feedback hides the hidden tests, and
+# `nbgrader export` writes one row per student with a column per notebook and task.
+import os  # noqa: E402
+
+from backprop_lab.instructor.hardening import configure  # noqa: E402
+
+configure(c, os.path.dirname(os.path.abspath(__file__)))

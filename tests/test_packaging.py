@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _norm(req: str) -> tuple[str, str]:
     """('numpy', '>=1.24') from 'numpy>=1.24'; names normalised as pip does."""
-    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*((?:[<>=!~]=?[^,]+,?)*)\s*", req)
+    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)(?:\[[\w,]+\])?\s*((?:[<>=!~]=?[^,]+,?)*)\s*", req)
     assert m, f"cannot parse requirement {req!r}"
     return re.sub(r"[-_.]+", "-", m.group(1)).lower(), m.group(2).replace(" ", "")
 

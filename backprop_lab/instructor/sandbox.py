@@ -1,0 +1,143 @@
+"""Run a student's kernel in a sandbox while autograding (bubblewrap, on Linux).
+
+A submission is code from someone else, run with the grader's permissions. Inside the
+sandbox the kernel
+
+* sees the whole file system read-only, except its own working directory (the submission's
+  folder in ``autograded/``) and a private ``/tmp``;
+* does not see the assignment's solutions, the gradebook, the other students' submissions
+  or the course's git history (empty folders or an empty file in their place);
+* has no network (a new, empty network namespace).
+
+The kernel talks to nbgrader over jupyter_client's ``ipc`` transport: Unix sockets in the
+working directory, which both sides see (TCP cannot cross into the new network namespace).
+``--unshare-pid`` is not used: ipykernel would then believe its parent had died.
+
+Honest submissions run exactly as without the sandbox; the tests check both.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, CaselessStrEnum, List, Unicode
+
+__all__ = ["SandboxedKernelManager", "bwrap_available", "SandboxUnavailable"]
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox is required but bubblewrap cannot run here."""
+
+
+@functools.lru_cache(maxsize=None)
+def bwrap_available() -> str | None:
+    """Why bubblewrap cannot run here, or ``None`` when it can."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return "bubblewrap (bwrap) is not installed: apt install bubblewrap"
+    proc = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-net", "true"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"bwrap cannot create a sandbox here: {proc.stderr.strip()}"
+    return None
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager that starts the kernel inside bubblewrap.
+
+    Configure it from ``nbgrader_config.py`` (see :func:`backprop_lab.instructor.hardening.configure`).
+    """
+
+    mode = CaselessStrEnum(["required", "auto", "off"], "required", config=True,
+                           help="required: refuse to run without the sandbox; auto: warn and run "
+                                "without it when bubblewrap is missing; off: no sandbox").tag(config=True)
+    hidden_paths = List(Unicode(), config=True,
+                        help="Absolute paths the kernel must not see: folders are replaced by empty "
+                             "ones, files by an empty file").tag(config=True)
+    network = Bool(False, help="Allow network access (off: a new, empty network namespace)").tag(config=True)
+
+    _workdir: str | None = None
+    _scratch: str | None = None
+
+    def _active(self) -> bool:
+        if self.mode == "off":
+            return False
+        problem = bwrap_available()
+        if problem is None:
+            return True
+        if self.mode == "required":
+            raise SandboxUnavailable(f"the autograding sandbox is required but {problem}; install it, or set "
+                                     "c.SandboxedKernelManager.mode = 'off' to grade without a sandbox "
+                                     "(student code then runs with your permissions)")
+        self.log.warning("autograding WITHOUT a sandbox: %s", problem)
+        return False
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self._workdir is None and self._active():  # once: a restart keeps the same sockets
+            self._workdir = os.path.abspath(kw.get("cwd") or os.getcwd())
+            tag = uuid.uuid4().hex[:8]
+            self.transport = "ipc"
+            self.ip = os.path.join(self._workdir, f".kernel-{tag}-ipc")
+            self.connection_file = os.path.join(self._workdir, f".kernel-{tag}.json")
+            self._scratch = tempfile.mkdtemp(prefix="backprop-sandbox-")
+            _seed_matplotlib_cache(Path(self._scratch) / "matplotlib")
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self._workdir is None:
+            return cmd
+        # An interrupt is SIGINT to the kernel's process group, bwrap included: bwrap would die
+        # of it (and take the kernel with it, --die-with-parent). Started with SIGINT ignored,
+        # bwrap survives; the kernel installs its own handler while it runs a cell.
+        return ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh", *self.bwrap_argv(self._workdir), *cmd]
+
+    def bwrap_argv(self, workdir: str) -> list[str]:
+        """The bubblewrap command line that wraps the kernel's."""
+        argv = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                "--tmpfs", "/tmp", "--die-with-parent"]
+        hidden_dirs = [p for p in sorted(self.hidden_paths, key=len) if os.path.isdir(p)]
+        for path in hidden_dirs:
+            argv += ["--tmpfs", path]
+        for path in self.hidden_paths:
+            if os.path.isfile(path):
+                argv += ["--ro-bind", "/dev/null", path]
+        argv += ["--bind", workdir, workdir,  # may lie inside a hidden folder: bound before the remount
+                 "--bind", self._scratch, "/tmp/sandbox"]
+        for path in hidden_dirs:
+            argv += ["--remount-ro", path]  # an empty, read-only folder (the bind above stays writable)
+        argv += ["--setenv", "MPLCONFIGDIR", "/tmp/sandbox/matplotlib",
+                 "--setenv", "IPYTHONDIR", "/tmp/sandbox/ipython",
+                 "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/sandbox/runtime",
+                 "--chdir", workdir]
+        if not self.network:
+            argv.append("--unshare-net")
+        return argv
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    cleanup_resources = _async_cleanup_resources
+
+
+def _seed_matplotlib_cache(folder: Path) -> None:
+    """A writable matplotlib cache with the host's font list, so that the sandboxed kernel
+    neither rebuilds it (a second per kernel) nor warns about a read-only home."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import matplotlib
+
+        host = Path(matplotlib.get_cachedir())
+    except Exception:  # matplotlib missing or unconfigured: the kernel builds its own
+        return
+    for f in host.glob("fontlist-*.json"):
+        shutil.copy2(f, folder / f.name)

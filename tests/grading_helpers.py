@@ -1,0 +1,87 @@
+"""Helpers for the tests that run the real nbgrader pipeline on a copy of the course."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from backprop_lab.instructor.submissions import fill
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def require_sandbox() -> None:
+    """Skip (or, where CI sets BACKPROP_LAB_REQUIRE_SANDBOX, fail) without bubblewrap."""
+    import os
+
+    import pytest
+
+    from backprop_lab.instructor.sandbox import bwrap_available
+
+    problem = bwrap_available()
+    if problem is None:
+        return
+    if os.environ.get("BACKPROP_LAB_REQUIRE_SANDBOX"):
+        pytest.fail(f"BACKPROP_LAB_REQUIRE_SANDBOX is set but {problem}")
+    pytest.skip(f"the autograding sandbox cannot run here: {problem}; .ci/run installs bubblewrap "
+                "and makes these tests mandatory")
+
+
+def course_dir(name: str) -> Path:
+    """A fresh folder for a test course, outside /tmp: the sandbox gives kernels a private
+    /tmp, which would hide a course there for the wrong reason."""
+    path = ROOT / "build" / "test-courses" / name
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def make_course(dest: Path) -> Path:
+    """A copy of the course (config, solutions, release) to grade in."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", dest)
+    for folder in ("solutions", "notebooks"):
+        shutil.copytree(ROOT / folder, dest / folder)
+    return dest
+
+
+def nbgrader(course: Path, *args, db: str | None = None, check: bool = True, timeout: int = 1800):
+    cmd = [sys.executable, "-m", "nbgrader", *args] + ([f"--db={db}"] if db else [])
+    proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    return proc
+
+
+def submit(course: Path, student: str, nb_path: str, nb) -> Path:
+    """Write a submission: submitted/<student>/<assignment>/<notebook>.ipynb."""
+    assignment, name = nb_path.split("/")
+    path = course / "submitted" / student / assignment / f"{name}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def solution_submission(course: Path, nb_path: str, mistake=None, answers=None):
+    assignment, name = nb_path.split("/")
+    rel = nbformat.read(course / "notebooks" / assignment / f"{name}.ipynb", as_version=4)
+    src = nbformat.read(course / "solutions" / assignment / f"{name}.ipynb", as_version=4)
+    return fill(rel, src, mistake=mistake, answers=answers)
+
+
+def scores(db_url: str) -> dict:
+    """``{(student, assignment, notebook): {grade_id: (score, max_score, needs_manual_grade)}}``."""
+    out = {}
+    with Gradebook(db_url) as gb:
+        for a in gb.assignments:
+            for n in a.notebooks:
+                for sub in n.submissions:
+                    out[(sub.student.id, a.name, n.name)] = {
+                        g.name: (g.score, g.max_score, g.needs_manual_grade) for g in sub.grades}
+    return out

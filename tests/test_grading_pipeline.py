@@ -1,0 +1,293 @@
+"""The real nbgrader pipeline (autograde, generate_feedback, export, pre-screen) on crafted
+hostile submissions: every item of the hardening list ends with correct grades, the rest of
+the class graded, and nothing lost."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import socket
+import subprocess
+import sys
+import threading
+
+import nbformat
+import pytest
+
+from backprop_lab.instructor.autograde import sqlite_url
+from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
+from backprop_lab.instructor.mistakes import by_id
+
+from grading_helpers import (course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission,
+                             submit)
+
+NB = "01-forward/forward"
+A, N = NB.split("/")
+WRONG_DENSE = "def dense_forward(A_prev, W, b, g):\n    return A_prev @ W, g(A_prev @ W)  # forgot the bias\n"
+
+
+def _listening_socket():
+    """A server on the host's loopback: reachable without the sandbox, not from inside it."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    threading.Thread(target=lambda: [srv.accept() for _ in range(100)], daemon=True).start()
+    return srv, srv.getsockname()[1]
+
+
+def evil_neuron(root, port) -> str:
+    """An answer that does its job and also tries what a sandboxed kernel must not do."""
+    return f'''
+import json, os, socket
+def _try(action):
+    try:
+        return action()
+    except Exception as exc:
+        return "refused: " + type(exc).__name__
+probe = {{
+    "read_solutions": _try(lambda: open({str(root)!r} + "/solutions/{A}/{N}.ipynb").read()[:30]),
+    "list_solutions": _try(lambda: os.listdir({str(root)!r} + "/solutions")),
+    "read_gradebook": _try(lambda: len(open({str(root)!r} + "/gradebook.db", "rb").read())),
+    "list_submissions": _try(lambda: os.listdir({str(root)!r} + "/submitted")),
+    "write_outside": _try(lambda: open({str(root)!r} + "/pwned.txt", "w").write("x")),
+    "write_home": _try(lambda: open(os.path.expanduser("~/pwned.txt"), "w").write("x")),
+    "network": _try(lambda: socket.create_connection(("127.0.0.1", {port}), timeout=3) and "connected"),
+}}
+json.dump(probe, open("probe.json", "w"))
+
+def neuron(a_prev, w, b, g):
+    in_ = float(a_prev @ w + b)
+    return in_, g(in_)
+'''
+
+
+CHEAT = '''
+import numpy as np
+np.allclose = lambda *a, **k: True
+np.isclose = lambda *a, **k: np.ones(np.shape(a[0]), bool)
+np.testing.assert_allclose = lambda *a, **k: None
+class AlwaysEqual(float):
+    def __eq__(self, other):
+        return True
+def neuron(a_prev, w, b, g):
+    return AlwaysEqual(0.0), AlwaysEqual(0.0)
+'''
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """One batch: honest and hostile students graded by one `nbgrader autograde` run."""
+    require_sandbox()
+    course = make_course(course_dir("hardening"))
+    db = sqlite_url(course)
+    nbgrader(course, "generate_assignment", A, "--force", db=db)
+    srv, port = _listening_socket()
+    ok = solution_submission(course, NB)
+    subs = {
+        "honest": ok,
+        "blank": nbformat.read(course / "notebooks" / A / f"{N}.ipynb", as_version=4),
+        "loops": solution_submission(course, NB, answers={
+            "neuron": "def neuron(a_prev, w, b, g):\n    while True:\n        pass\n"}),
+        "ignores_interrupt": solution_submission(course, NB, answers={
+            "neuron": "import signal\ndef neuron(a_prev, w, b, g):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                      "    while True:\n        pass\n"}),
+        "catches_interrupt": solution_submission(course, NB, answers={
+            "neuron": "def neuron(a_prev, w, b, g):\n    while True:\n        try:\n            while True:\n"
+                      "                pass\n        except KeyboardInterrupt:\n            pass\n"}),
+        "cheats": solution_submission(course, NB, answers={"neuron": CHEAT}),
+        "evil": solution_submission(course, NB, answers={"neuron": evil_neuron(course, port)}),
+        "hidden_only": solution_submission(course, NB, mistake=by_id("forward-naive-sigmoid")),
+    }
+    # structure broken as students break it
+    nb = solution_submission(course, NB, answers={"dense_forward": WRONG_DENSE})
+    k = _index(nb, "test_dense_forward")
+    nb.cells[k].source = "pass  # looks fine to me"
+    nb.cells[k].metadata["nbgrader"]["points"] = 100
+    subs["edited_test"] = nb
+    nb = solution_submission(course, NB)
+    k = _index(nb, "test_dense_forward")
+    nb.cells[k].metadata["nbgrader"]["grade"] = False
+    nb.cells[k].metadata["nbgrader"]["locked"] = False
+    nb.cells[k].source = "pass"
+    subs["ungraded_test"] = nb
+    nb = solution_submission(course, NB)
+    del nb.cells[_index(nb, "test_dense_forward")]
+    subs["deleted_test"] = nb
+    nb = solution_submission(course, NB)
+    nb.cells[_index(nb, "test_dense_forward")].metadata = {}
+    subs["stripped_test"] = nb
+    nb = solution_submission(course, NB)
+    answer = next(nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c).get("grade")
+                  and nbgrader_meta(c).get("solution"))
+    assert nbgrader_meta(nb.cells[_index(nb, answer) - 1]).get("locked")
+    del nb.cells[_index(nb, answer)]
+    subs["deleted_answer"] = nb
+    nb = solution_submission(course, NB)
+    k = _index(nb, "test_dense_forward")
+    nb.cells.insert(k + 1, nbformat.from_dict(dict(nb.cells[k])))  # same grade id and cell id
+    subs["pasted_copy"] = nb
+    for student, nb in subs.items():
+        submit(course, student, NB, nb)
+    proc = nbgrader(course, "autograde", A, "--force", "--Execute.timeout=5", "--HardenedExecute.interrupt_grace=3",
+                    db=db)
+    srv.close()
+    return course, db, scores(db), proc.stdout + proc.stderr
+
+
+def _index(nb, gid):
+    return next(k for k, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == gid)
+
+
+def _tests(course):
+    src = nbformat.read(course / "solutions" / A / f"{N}.ipynb", as_version=4)
+    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"]) for c in graded_tests(src)}
+
+
+def auto(grades, student):
+    cells = grades[(student, A, N)]
+    return {gid: score for gid, (score, _, manual) in cells.items() if gid.startswith("test_")}
+
+
+def test_whole_batch_graded_and_honest_full_marks(graded):
+    course, db, grades, log = graded
+    tests = _tests(course)
+    students = {s for s, _, _ in grades}
+    assert students == {p.name for p in (course / "submitted").iterdir()}, "every submission was graded"
+    assert auto(grades, "honest") == tests
+    assert all(v == 0 for v in auto(grades, "blank").values())
+    for student, cells in grades.items():
+        for gid, (score, max_score, manual) in cells.items():
+            if gid.startswith("test_"):
+                assert not manual, f"{student}: {gid} left as 'needs manual grade'"
+                assert max_score == tests[gid], f"{student}: {gid} has max score {max_score}"
+
+
+@pytest.mark.parametrize("student", ["loops", "ignores_interrupt", "catches_interrupt"])
+def test_runaway_cell_scores_zero_and_the_rest_is_graded(graded, student):
+    course, _, grades, log = graded
+    expected = {**_tests(course), "test_neuron": 0.0}
+    assert auto(grades, student) == expected
+
+
+def test_kernel_that_ignores_interrupts_is_restarted(graded):
+    *_, log = graded
+    assert "ignored the interrupt: restarting it" in log
+
+
+@pytest.mark.parametrize("student,expected", [
+    ("edited_test", {"test_dense_forward": 0.0, "test_mlp_forward": 0.0, "test_worked_example_forward": 0.0}),
+    ("ungraded_test", {}),
+    ("deleted_test", {}),
+    ("stripped_test", {}),
+    ("pasted_copy", {}),
+])
+def test_broken_cells_are_restored_with_original_test_and_points(graded, student, expected):
+    course, _, grades, _ = graded
+    assert auto(grades, student) == {**_tests(course), **expected}
+
+
+def test_deleted_written_answer_is_restored(graded):
+    course, _, grades, _ = graded
+    cells = grades[("deleted_answer", A, N)]
+    src = nbformat.read(course / "solutions" / A / f"{N}.ipynb", as_version=4)
+    answers = [nbgrader_meta(c)["grade_id"] for c in src.cells if nbgrader_meta(c).get("grade")
+               and nbgrader_meta(c).get("solution")]
+    assert set(answers) <= set(cells), "every written answer has a grade entry"
+    assert auto(grades, "deleted_answer") == _tests(course)
+
+
+def test_replacing_numpy_or_eq_does_not_pass_a_wrong_answer(graded):
+    course, _, grades, _ = graded
+    assert auto(grades, "cheats")["test_neuron"] == 0.0
+    assert auto(grades, "cheats") == {**_tests(course), "test_neuron": 0.0}
+
+
+def test_sandbox_refuses_and_honest_work_still_counts(graded):
+    course, _, grades, _ = graded
+    probe = json.loads((course / "autograded" / "evil" / A / "probe.json").read_text())
+    assert probe["read_solutions"].startswith("refused"), probe
+    assert probe["list_solutions"] == [], probe
+    assert probe["read_gradebook"] == 0 or str(probe["read_gradebook"]).startswith("refused"), \
+        "the gradebook is hidden behind /dev/null inside the sandbox"
+    assert probe["list_submissions"] == [], probe
+    assert probe["write_outside"] == "refused: OSError" and probe["write_home"] == "refused: OSError", probe
+    assert probe["network"].startswith("refused"), probe
+    assert not (course / "pwned.txt").exists()
+    assert auto(grades, "evil") == _tests(course), "the answer itself is right and gets its points"
+
+
+def test_honest_grades_are_the_same_without_the_sandbox(graded):
+    course, db, grades, _ = graded
+    again = make_course(course_dir("no-sandbox"))
+    db2 = sqlite_url(again)
+    nbgrader(again, "generate_assignment", A, "--force", db=db2)
+    for student in ("honest", "hidden_only"):
+        submit(again, student, NB, nbformat.read(course / "submitted" / student / A / f"{N}.ipynb", as_version=4))
+    nbgrader(again, "autograde", A, "--force", "--SandboxedKernelManager.mode=off", db=db2)
+    plain = scores(db2)
+    for student in ("honest", "hidden_only"):
+        assert plain[(student, A, N)] == grades[(student, A, N)]
+
+
+def test_prescreen_reports_every_broken_submission(graded):
+    course, *_ = graded
+    proc = subprocess.run([sys.executable, "-m", "backprop_lab", "pre-screen", A], cwd=course,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout
+    blocks = {m.group(1): m.group(2) for m in re.finditer(r"^(\w+) 01-forward/forward:\n((?:  .*\n?)*)", out, re.M)}
+    assert "edited test_dense_forward" in blocks["edited_test"] and "points: 2 -> 100" in blocks["edited_test"]
+    assert "metadata test_dense_forward" in blocks["ungraded_test"]
+    assert "missing test_dense_forward" in blocks["deleted_test"]
+    assert "stripped test_dense_forward" in blocks["stripped_test"]
+    assert "duplicated test_dense_forward" in blocks["pasted_copy"]
+    assert "missing answer_" in blocks["deleted_answer"]
+    assert "replaces a NumPy function" in blocks["cheats"] and "defines __eq__" in blocks["cheats"]
+    assert "names a grading folder" in blocks["evil"] or "opens network" in blocks["evil"]
+    for clean in ("honest", "blank", "hidden_only"):
+        assert clean not in blocks
+
+
+def test_feedback_reveals_no_hidden_test(graded):
+    course, db, grades, _ = graded
+    nbgrader(course, "generate_feedback", A, "--force", db=db)
+    src = nbformat.read(course / "solutions" / A / f"{N}.ipynb", as_version=4)
+    hidden_lines = set()
+    for cell in graded_tests(src):
+        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
+            hidden_lines |= {line.strip() for line in region.splitlines() if len(line.strip()) > 12}
+    release = nbformat.read(course / "notebooks" / A / f"{N}.ipynb", as_version=4)
+    visible = {line.strip() for c in release.cells for line in c.source.splitlines()}
+    hidden_lines -= visible  # lines that are hidden only
+    assert len(hidden_lines) > 5
+    assert auto(grades, "hidden_only")["test_sigmoid"] == 0.0, "this student fails a hidden test"
+    for student in ("hidden_only", "honest", "cheats", "evil"):
+        html = (course / "feedback" / student / A / f"{N}.html").read_text()
+        import html as html_lib
+        text = html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+        leaked = [line for line in hidden_lines if line in text]
+        assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked[:3]}"
+        assert "BEGIN HIDDEN TESTS" not in text
+    text = (course / "feedback" / "hidden_only" / A / f"{N}.html").read_text()
+    assert "Task 1.2 sigmoid" in text, "the failure message itself is shown"
+
+
+def test_export_csv_matches_the_gradebook(graded):
+    course, db, grades, _ = graded
+    nbgrader(course, "export", "--to", "grades.csv", db=db)
+    with open(course / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    maxima, students = rows[0], {r["student_id"]: r for r in rows[1:]}
+    assert maxima["student_id"] == "(max)"
+    assert set(students) == {s for s, _, _ in grades}
+    for (student, a, n), cells in grades.items():
+        row = students[student]
+        for gid, (score, max_score, manual) in cells.items():
+            col = f"{a}/{n}/{gid}"
+            assert float(maxima[col]) == max_score
+            if manual and gid.startswith("answer"):
+                continue
+            assert float(row[col]) == score, (student, col)
+        notebook_total = sum(s for s, _, _ in cells.values())
+        assert float(row[f"{a}/{n}"]) == pytest.approx(notebook_total)

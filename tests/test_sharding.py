@@ -1,0 +1,89 @@
+"""A class graded in parallel shards gets exactly the grades of a serial run, into SQLite
+and into a shared PostgreSQL gradebook."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from backprop_lab.instructor.autograde import grade, shard_command, shard_of, sqlite_url, students
+from backprop_lab.instructor.democlass import build
+from backprop_lab.instructor.pgserver import PostgresServer, postgres_bin
+
+from grading_helpers import course_dir, nbgrader, require_sandbox, scores
+
+KEEP = ("01-forward", "04-backward")  # two quick notebooks keep the test short
+N_STUDENTS = 6
+
+
+def test_shards_split_every_student_once():
+    ids = [f"s{i:02d}" for i in range(1, 24)]
+    parts = [shard_of(ids, i, 4) for i in range(4)]
+    assert sorted(sum(parts, [])) == ids
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert parts == [shard_of(list(reversed(ids)), i, 4) for i in range(4)], "independent of order"
+    with pytest.raises(ValueError, match="shard 4/4 does not exist"):
+        shard_of(ids, 4, 4)
+    cmd = shard_command("/course", parts[1], ids, db_url="sqlite:///x.db")
+    assert cmd[2:5] == ["nbgrader", "autograde", "*"]
+    excluded = cmd[-1].split("=", 1)[1].split(",")
+    assert sorted(excluded + parts[1]) == ids
+
+
+@pytest.fixture(scope="module")
+def demo():
+    require_sandbox()
+    course = course_dir("sharding")
+    build(course, n_students=N_STUDENTS, seed=1)
+    for sub in (course / "submitted").glob("*/*"):
+        if sub.name not in KEEP:
+            shutil.rmtree(sub)
+    return course
+
+
+def _copy(demo, name):
+    dest = course_dir(name)
+    shutil.rmtree(dest)
+    shutil.copytree(demo, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def serial(demo):
+    course = _copy(demo, "sharding-serial")
+    db = sqlite_url(course)
+    nbgrader(course, "generate_assignment", "*", "--force", db=db)
+    results = grade(course, shards=1, db_url=db)
+    assert [r.returncode for r in results] == [0], results[0].log[-3000:]
+    return scores(db)
+
+
+def test_sharded_grades_equal_serial(demo, serial):
+    course = _copy(demo, "sharding-parallel")
+    db = sqlite_url(course)
+    nbgrader(course, "generate_assignment", "*", "--force", db=db)
+    results = grade(course, shards=2, db_url=db)
+    assert [r.returncode for r in results] == [0, 0], [r.log[-2000:] for r in results]
+    assert sorted(sum((r.students for r in results), [])) == students(course)
+    assert len(serial) == N_STUDENTS * len(KEEP)
+    assert scores(db) == serial
+
+
+def test_parallel_shards_into_postgresql(demo, serial):
+    if postgres_bin() is None:
+        if os.environ.get("BACKPROP_LAB_REQUIRE_POSTGRES"):
+            pytest.fail("BACKPROP_LAB_REQUIRE_POSTGRES is set but no PostgreSQL server is installed")
+        pytest.skip("no PostgreSQL server here (apt install postgresql); .ci/run installs it and "
+                    "makes this test mandatory")
+    course = _copy(demo, "sharding-postgres")
+    (course / "gradebook.db").unlink(missing_ok=True)
+    with PostgresServer() as pg:
+        nbgrader(course, "generate_assignment", "*", "--force", db=pg.url)
+        results = grade(course, shards=2, db_url=pg.url)
+        assert [r.returncode for r in results] == [0, 0], [r.log[-2000:] for r in results]
+        assert scores(pg.url) == serial
+        nbgrader(course, "export", "--to", "grades.csv", db=pg.url)
+        assert (course / "grades.csv").read_text().count("\n") == N_STUDENTS + 2
+    assert not (course / "gradebook.db").exists(), "nothing went to SQLite"
