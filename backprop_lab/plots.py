@@ -40,7 +40,8 @@ from matplotlib.ticker import MaxNLocator
 from ._validation import describe
 from .activations import Activation, get_activation
 
-__all__ = ["loss_curves", "decision_boundary", "gradient_norms", "activation"]
+__all__ = ["loss_curves", "decision_boundary", "gradient_norms", "activation", "training_summary",
+           "backprop_step"]
 
 Array = np.ndarray
 
@@ -464,4 +465,60 @@ def activation(name_or_activation: str | Activation, ax: Axes | None = None, x=N
     ax.set_ylabel("$g(in)$, $g'(in)$")
     ax.set_title(act.name)
     ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+# --- static twins of the widgets ----------------------------------------------------------
+
+def training_summary(history, model, X, y, validation=None) -> Figure:
+    """The training dashboard as a still: loss curves beside the decision boundary.
+
+    Parameters
+    ----------
+    history : History or sequence of float
+        What :meth:`MLP.fit` returned.
+    model : MLP or callable
+        The trained network (see :func:`decision_boundary`).
+    X : array_like, shape (n_samples, 2)
+    y : array_like, shape (n_samples,)
+        Class labels.
+    """
+    fig = _NotebookFigure(figsize=(11, 4.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    loss_curves(history, ax=left)
+    decision_boundary(model, X, y, ax=right)
+    return fig
+
+
+def backprop_step(net, x, t, step: int, lr: float = 0.5, ax: Axes | None = None) -> Figure:
+    """One step of the back-propagation walk-through as a figure (the step-through widget's
+    twin): the network diagram with every value known after ``step``, and the formula with
+    its numbers as the title.
+
+    Parameters
+    ----------
+    net : MLP
+        A small network (see :func:`backprop_lab.stepthrough.steps`).
+    x, t : array_like
+        One sample and its target.
+    step : int
+        0-based; negative counts from the end.
+    lr : float
+        Learning rate of the update step.
+    """
+    from .stepthrough import draw, steps
+
+    walk = steps(net, x, t, lr)
+    if not isinstance(step, numbers.Integral) or not -len(walk) <= step < len(walk):
+        raise ValueError(f"step must be an integer in [{-len(walk)}, {len(walk) - 1}], got {step!r}")
+    if ax is None:  # room below the diagram for the two formula lines
+        fig = _NotebookFigure(figsize=(12, 6.5))
+        ax = fig.add_subplot()
+        fig.subplots_adjust(left=0.02, right=0.98, top=0.92, bottom=0.2)
+    else:
+        fig, ax = _axes(ax, (12, 6.5))
+    s = walk[step]
+    draw(s, net.layer_sizes, ax)
+    ax.text(0.0, -0.02, f"${s.formula}$", transform=ax.transAxes, fontsize=15, va="top")
+    ax.text(0.0, -0.12, f"${s.example}$", transform=ax.transAxes, fontsize=15, va="top", color="C1")
     return fig

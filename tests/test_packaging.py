@@ -28,7 +28,7 @@ def requirements_set() -> dict:
     out = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
-        if not line or line.startswith("-e"):
+        if not line or line.startswith(("-e", "./")):
             continue
         name, spec = _norm(line)
         out[name] = spec
@@ -41,7 +41,7 @@ def environment_set() -> dict:
     for line in (ROOT / "environment.yml").read_text().splitlines():
         line = line.split("#")[0].rstrip()
         m = re.fullmatch(r"\s*-\s+(.+)", line)
-        if not m or m.group(1).startswith(("pip:", "-e")) or m.group(1) in ("pip", "conda-forge"):
+        if not m or m.group(1).startswith(("pip:", "-e", "./")) or m.group(1) in ("pip", "conda-forge"):
             continue
         name, spec = _norm(m.group(1))
         if name != "python":
@@ -65,8 +65,22 @@ def test_required_packages_present_with_lower_bounds():
     assert [n for n, s in req.items() if s.startswith("==")] == ["torch"]
 
 
-def test_requirements_install_the_package_itself():
-    assert "-e ." in (ROOT / "requirements.txt").read_text().splitlines()
+def test_requirements_install_the_package_itself_and_its_jupyterlab_settings():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "-e ." in lines and "./jupyter-config" in lines
+    env = (ROOT / "environment.yml").read_text()
+    assert "- -e ." in env and "- ./jupyter-config" in env
+
+
+def test_jupyterlab_settings_override_is_installed():
+    import json
+    import sys
+
+    shipped = json.loads((ROOT / "jupyter-config" / "overrides.json").read_text())
+    assert shipped["@jupyterlab/apputils-extension:kernels-settings"]["commsOverSubshells"] == "disabled"
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.exists(), f"{installed} missing: pip install -r requirements.txt installs it"
+    assert json.loads(installed.read_text()) == shipped
 
 
 def readme_commands() -> list[str]:
