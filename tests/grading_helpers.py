@@ -33,8 +33,7 @@ def require_sandbox() -> None:
 
 
 def course_dir(name: str) -> Path:
-    """A fresh folder for a test course, outside /tmp: the sandbox gives kernels a private
-    /tmp, which would hide a course there for the wrong reason."""
+    """A fresh folder for a test course, in the checkout (build/ is ignored by git)."""
     path = ROOT / "build" / "test-courses" / name
     if path.exists():
         shutil.rmtree(path)

@@ -52,6 +52,7 @@ probe = {{
     "list_submissions": _try(lambda: os.listdir({str(root)!r} + "/submitted")),
     "write_outside": _try(lambda: open({str(root)!r} + "/pwned.txt", "w").write("x")),
     "write_home": _try(lambda: open(os.path.expanduser("~/pwned.txt"), "w").write("x")),
+    "write_tmp": _try(lambda: open("/tmp/pwned-by-a-student.txt", "w").write("x")),
     "network": _try(lambda: socket.create_connection(("127.0.0.1", {port}), timeout=3) and "connected"),
 }}
 json.dump(probe, open("probe.json", "w"))
@@ -211,7 +212,8 @@ def test_sandbox_refuses_and_honest_work_still_counts(graded):
     assert probe["read_gradebook"] == 0 or str(probe["read_gradebook"]).startswith("refused"), \
         "the gradebook is hidden behind /dev/null inside the sandbox"
     assert probe["list_submissions"] == [], probe
-    assert probe["write_outside"] == "refused: OSError" and probe["write_home"] == "refused: OSError", probe
+    for where in ("write_outside", "write_home", "write_tmp"):
+        assert probe[where] == "refused: OSError", probe
     assert probe["network"].startswith("refused"), probe
     assert not (course / "pwned.txt").exists()
     assert auto(grades, "evil") == _tests(course), "the answer itself is right and gets its points"

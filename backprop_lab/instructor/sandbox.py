@@ -4,7 +4,7 @@ A submission is code from someone else, run with the grader's permissions. Insid
 sandbox the kernel
 
 * sees the whole file system read-only, except its own working directory (the submission's
-  folder in ``autograded/``) and a private ``/tmp``;
+  folder in ``autograded/``) and a private scratch folder (its ``TMPDIR``);
 * does not see the assignment's solutions, the gradebook, the other students' submissions
   or the course's git history (empty folders or an empty file in their place);
 * has no network (a new, empty network namespace).
@@ -100,8 +100,10 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def bwrap_argv(self, workdir: str) -> list[str]:
         """The bubblewrap command line that wraps the kernel's."""
+        # /tmp stays visible read-only (the course, the Python environment or the kernel's
+        # folder may live there); the kernel's own temporary files go to its scratch folder
         argv = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--tmpfs", "/tmp", "--die-with-parent"]
+                "--die-with-parent"]
         hidden_dirs = [p for p in sorted(self.hidden_paths, key=len) if os.path.isdir(p)]
         for path in hidden_dirs:
             argv += ["--tmpfs", path]
@@ -109,12 +111,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             if os.path.isfile(path):
                 argv += ["--ro-bind", "/dev/null", path]
         argv += ["--bind", workdir, workdir,  # may lie inside a hidden folder: bound before the remount
-                 "--bind", self._scratch, "/tmp/sandbox"]
+                 "--bind", self._scratch, self._scratch]
         for path in hidden_dirs:
             argv += ["--remount-ro", path]  # an empty, read-only folder (the bind above stays writable)
-        argv += ["--setenv", "MPLCONFIGDIR", "/tmp/sandbox/matplotlib",
-                 "--setenv", "IPYTHONDIR", "/tmp/sandbox/ipython",
-                 "--setenv", "JUPYTER_RUNTIME_DIR", "/tmp/sandbox/runtime",
+        scratch = self._scratch
+        argv += ["--setenv", "TMPDIR", scratch,
+                 "--setenv", "MPLCONFIGDIR", f"{scratch}/matplotlib",
+                 "--setenv", "IPYTHONDIR", f"{scratch}/ipython",
+                 "--setenv", "JUPYTER_RUNTIME_DIR", f"{scratch}/runtime",
                  "--chdir", workdir]
         if not self.network:
             argv.append("--unshare-net")
