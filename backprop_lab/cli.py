@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import math
 import sys
 import time
 import warnings
@@ -31,6 +30,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import __version__, datasets
+from ._argtypes import fraction as _fraction
+from ._argtypes import non_negative_float as _non_negative_float
+from ._argtypes import non_negative_int as _non_negative_int
+from ._argtypes import positive_float as _positive_float
+from ._argtypes import positive_int as _positive_int
 from ._validation import lookup
 from .activations import ACTIVATIONS
 from .instructor.commands import COMMANDS as INSTRUCTOR_COMMANDS
@@ -166,26 +170,6 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-def _number(kind: type, ok: Callable[[float], bool], expected: str) -> Callable[[str], float]:
-    """An argparse type: parse ``kind`` from text and require ``ok(value)``."""
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if not (math.isfinite(value) and ok(value)):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
-        return value
-
-    return parse
-
-
-_positive_int = _number(int, lambda v: v >= 1, "a positive integer")
-_non_negative_int = _number(int, lambda v: v >= 0, "a non-negative integer")
-_positive_float = _number(float, lambda v: v > 0, "a positive finite number")
-_non_negative_float = _number(float, lambda v: v >= 0, "a finite number >= 0")
-_fraction = _number(float, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1")
 
 
 def _dataset_name(text: str) -> str:

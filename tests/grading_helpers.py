@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def require_sandbox() -> None:
     """Skip (or, where CI sets BACKPROP_LAB_REQUIRE_SANDBOX, fail) without bubblewrap."""
-    import os
-
     import pytest
 
     from backprop_lab.instructor.sandbox import bwrap_available
@@ -50,9 +50,19 @@ def make_course(dest: Path) -> Path:
     return dest
 
 
-def nbgrader(course: Path, *args, db: str | None = None, check: bool = True, timeout: int = 1800):
+def nbgrader(course: Path, *args, db: str | None = None, check: bool = True, timeout: int = 900):
+    """Run a real nbgrader command in ``course``; past ``timeout`` its whole process group
+    (kernels included) is killed and the test fails with the end of its log."""
     cmd = [sys.executable, "-m", "nbgrader", *args] + ([f"--db={db}"] if db else [])
-    proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=timeout)
+    with subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as p:
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+            raise AssertionError(f"nbgrader {' '.join(args)} ran longer than {timeout} s:\n{err[-5000:]}") from None
+    proc = subprocess.CompletedProcess(cmd, p.returncode, out, err)
     if check:
         assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     return proc

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 REPEATS = int(os.environ.get("BACKPROP_LAB_REPEATS", 30))
+MAX_STUCK = 2
 
 
 def _why_not() -> str | None:
@@ -96,41 +97,51 @@ def browser(lab):
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, lab):
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
     context.close()
+    # shut the test's kernels down: a later test waits only on its own, on a machine not
+    # loaded by a dozen idle ones
+    for session in api(lab, "/api/sessions"):
+        api(lab, f"/api/sessions/{session['id']}", method="DELETE")
 
 
-def api(lab, path):
+def api(lab, path, method="GET"):
     base, token = lab
-    with urllib.request.urlopen(f"{base}{path}?token={token}", timeout=10) as r:
-        return json.loads(r.read())
+    req = urllib.request.Request(f"{base}{path}?token={token}", method=method)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body = r.read()
+    return json.loads(body) if body else None
 
 
 def open_notebook(page, lab, rel):
     base, token = lab
     page.goto(f"{base}/lab/tree/{rel}?reset&token={token}")  # reset: no tabs restored from before
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", state="visible")
+    page.notebook_path = rel  # wait_idle watches this notebook's kernel
     wait_idle(page, lab)
 
 
 def wait_idle(page, lab, quiet: float = 1.5, timeout: float = 180):
-    """Until no cell shows [*] and every kernel has been idle for ``quiet`` seconds."""
+    """Until no cell shows [*] and the notebook's kernel has been idle for ``quiet`` seconds."""
     deadline, since = time.time() + timeout, None
     while time.time() < deadline:
-        busy = page.locator(".jp-InputArea-prompt", has_text="[*]").count() > 0 or any(
-            k["execution_state"] != "idle" for k in api(lab, "/api/kernels"))
-        if busy:
+        running = page.locator(".jp-InputArea-prompt", has_text="[*]").count()
+        states = [s["kernel"]["execution_state"] for s in api(lab, "/api/sessions")
+                  if s["path"] == page.notebook_path and s.get("kernel")]
+        if running or any(s != "idle" for s in states):
             since = None
         elif since is None:
             since = time.time()
         elif time.time() - since >= quiet:
             return
         time.sleep(0.25)
-    raise TimeoutError("the kernel stayed busy")
+    path = shot(page, f"still-busy-{int(time.time())}")
+    raise TimeoutError(f"still busy after {timeout} s: {running} cell(s) show [*], kernel states {states}; "
+                       f"screenshot {path}")
 
 
 def command(page, menu: str, cmd: str):
@@ -243,14 +254,25 @@ def test_validate_button_on_a_student_notebook(page, lab):
 
 def test_interact_plots_never_go_missing(page, lab):
     """With commsOverSubshells on, the interact plot's image went missing in about 1 run
-    in 16 here; with the course's override it must appear in every one of 30 runs."""
-    for old in SHOTS.glob("interact-missing-*.png"):
+    in 16 here; with the course's override it must appear in every one of 30 runs.
+
+    A restart that leaves the notebook busy for minutes (seen once in CI, not reproduced in
+    100 runs since) is a different fault: it is reported and that run is repeated, at most
+    ``MAX_STUCK`` times, so that ``REPEATS`` complete runs are checked."""
+    for old in [*SHOTS.glob("interact-missing-*.png"), *SHOTS.glob("still-busy-*.png")]:
         old.unlink()
     open_notebook(page, lab, "lectures/00-whole-lecture.ipynb")
     cell = page.locator(".jp-CodeCell").filter(has_text="@interact").first
-    missing = []
-    for run in range(REPEATS):
-        restart_run_all(page, lab)
+    missing, stuck, complete = [], [], 0
+    while complete < REPEATS and len(stuck) <= MAX_STUCK:
+        run = complete + len(stuck)
+        try:
+            restart_run_all(page, lab)
+        except TimeoutError as exc:
+            stuck.append((run, str(exc)))
+            open_notebook(page, lab, "lectures/00-whole-lecture.ipynb")  # a fresh view of the same kernel
+            continue
+        complete += 1
         # JupyterLab renders only the cells in view: back to the top, where the interact cell is
         page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first.evaluate("el => el.scrollTop = 0")
         out = cell.locator(".jp-Cell-outputArea").first  # the interact's own output area is inside it
@@ -265,5 +287,7 @@ def test_interact_plots_never_go_missing(page, lab):
             missing.append((run, problems))
             shot(page, f"interact-missing-run-{run}")
     shot(page, "interact-last-run")
-    print(f"interact plot present in {REPEATS - len(missing)} of {REPEATS} runs")
+    print(f"interact plot present in {complete - len(missing)} of {complete} complete runs; "
+          f"{len(stuck)} run(s) stuck busy and repeated: {stuck}")
+    assert len(stuck) <= MAX_STUCK, f"{len(stuck)} restarts left the notebook busy: {stuck}"
     assert not missing, f"the interact output was incomplete in runs {missing}"

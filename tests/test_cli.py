@@ -62,6 +62,9 @@ def test_example_prints_the_worked_example():
     (["--dataset", "digits", "--noise", "0.1"], ["--noise", "digits"]),
     (["--epocs", "3"], ["unrecognized", "did you mean --epochs"]),
     (["trian"], ["unknown command", "did you mean 'train'"]),
+    (["grade-demo", "--students", "0", "--dest", "never-made"], ["--students", "positive integer", "got 0"]),
+    (["grade-demo", "--shards", "-2", "--dest", "never-made"], ["--shards", "positive integer", "got -2"]),
+    (["grade", "--timeout", "0"], ["--timeout", "positive integer"]),
 ])
 def test_bad_arguments_exit_2_with_a_message(args, words):
     proc = run(*args)

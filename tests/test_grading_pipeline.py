@@ -24,6 +24,9 @@ from grading_helpers import (course_dir, make_course, nbgrader, require_sandbox,
 
 NB = "01-forward/forward"
 A, N = NB.split("/")
+# a Unix socket path has at most 107 bytes: the kernel's sockets must not live in a folder
+# whose depth grows with the checkout's path and the student's id
+LONG_ID = "a.student.whose.id.is.an.email.address.at.a.long.university.name.example.edu"
 WRONG_DENSE = "def dense_forward(A_prev, W, b, g):\n    return A_prev @ W, g(A_prev @ W)  # forgot the bias\n"
 
 
@@ -99,6 +102,7 @@ def graded():
         "cheats": solution_submission(course, NB, answers={"neuron": CHEAT}),
         "evil": solution_submission(course, NB, answers={"neuron": evil_neuron(course, port)}),
         "hidden_only": solution_submission(course, NB, mistake=by_id("forward-naive-sigmoid")),
+        LONG_ID: ok,
     }
     # structure broken as students break it
     nb = solution_submission(course, NB, answers={"dense_forward": WRONG_DENSE})
@@ -162,6 +166,12 @@ def test_whole_batch_graded_and_honest_full_marks(graded):
             if gid.startswith("test_"):
                 assert not manual, f"{student}: {gid} left as 'needs manual grade'"
                 assert max_score == tests[gid], f"{student}: {gid} has max score {max_score}"
+
+
+def test_a_long_student_id_in_a_deep_folder_is_graded(graded):
+    course, _, grades, _ = graded
+    assert len(str(course / "autograded" / LONG_ID / A)) > 107, "deep enough to overflow a socket path"
+    assert auto(grades, LONG_ID) == _tests(course)
 
 
 @pytest.mark.parametrize("student", ["loops", "ignores_interrupt", "catches_interrupt"])

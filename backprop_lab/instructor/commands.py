@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .._argtypes import positive_int
+
 __all__ = ["COMMANDS", "add_commands"]
 
 
@@ -76,7 +78,7 @@ def add_grade(sub) -> argparse.ArgumentParser:
                                    "shard only (for cluster array jobs; see the instructor guide).")
     p.add_argument("assignment", nargs="?", default="*", help="one assignment id (default: all)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--shards", type=int, default=os.cpu_count() or 1,
+    group.add_argument("--shards", type=positive_int, default=os.cpu_count() or 1,
                        help="parallel nbgrader processes (default: the number of cores, %(default)s here)")
     group.add_argument("--shard", type=_shard_spec, help="run only shard i of k, e.g. 0/8")
     p.add_argument("--db", help="gradebook URL (default: the course's gradebook.db); e.g. postgresql://...")
@@ -85,7 +87,7 @@ def add_grade(sub) -> argparse.ArgumentParser:
 
 
 def _add_run_options(p) -> None:
-    p.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py's)")
+    p.add_argument("--timeout", type=positive_int, help="seconds per cell (default: nbgrader_config.py's)")
     p.add_argument("--sandbox", choices=["required", "auto", "off"],
                    help="the autograding sandbox (default: nbgrader_config.py's, required)")
 
@@ -123,8 +125,8 @@ def add_grade_demo(sub) -> argparse.ArgumentParser:
                                    "the real nbgrader pipeline on it: a fresh gradebook, pre-screen, autograde "
                                    "(sharded), generate_feedback and export, and print the grade table.")
     p.add_argument("--dest", default="demo-class", help="folder to create (default: %(default)s)")
-    p.add_argument("--students", type=int, default=30, help="class size (default: %(default)s)")
-    p.add_argument("--shards", type=int, default=os.cpu_count() or 1, help="parallel nbgrader processes")
+    p.add_argument("--students", type=positive_int, default=30, help="class size (default: %(default)s)")
+    p.add_argument("--shards", type=positive_int, default=os.cpu_count() or 1, help="parallel nbgrader processes")
     p.add_argument("--db", help="gradebook URL (default: dest/gradebook.db)")
     p.add_argument("--seed", type=int, default=0)
     _add_run_options(p)

@@ -10,7 +10,9 @@ sandbox the kernel
 * has no network (a new, empty network namespace).
 
 The kernel talks to nbgrader over jupyter_client's ``ipc`` transport: Unix sockets in the
-working directory, which both sides see (TCP cannot cross into the new network namespace).
+kernel's scratch folder, which both sides see (TCP cannot cross into the new network
+namespace). The scratch folder sits in a short temporary path because a socket's path is
+limited to 107 bytes, whatever the depth of the course folder or the length of a student id.
 ``--unshare-pid`` is not used: ipykernel would then believe its parent had died.
 
 Honest submissions run exactly as without the sandbox; the tests check both.
@@ -23,7 +25,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -81,12 +82,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         if self._workdir is None and self._active():  # once: a restart keeps the same sockets
             self._workdir = os.path.abspath(kw.get("cwd") or os.getcwd())
-            tag = uuid.uuid4().hex[:8]
-            self.transport = "ipc"
-            self.ip = os.path.join(self._workdir, f".kernel-{tag}-ipc")
-            self.connection_file = os.path.join(self._workdir, f".kernel-{tag}.json")
-            self._scratch = tempfile.mkdtemp(prefix="backprop-sandbox-")
+            self._scratch = tempfile.mkdtemp(prefix="backprop-sandbox-", dir=_short_tmp())
             _seed_matplotlib_cache(Path(self._scratch) / "matplotlib")
+            # the sockets live in the scratch folder, not the submission's: a Unix socket path
+            # has at most 107 bytes, which a deep course folder and a long student id exceed
+            self.transport = "ipc"
+            self.ip = os.path.join(self._scratch, "kernel-ipc")
+            if len(os.fsencode(self.ip)) + len("-65535") > _MAX_SOCKET_PATH:
+                raise SandboxUnavailable(f"the kernel's socket path {self.ip!r} is longer than the "
+                                         f"{_MAX_SOCKET_PATH} bytes a Unix socket allows; set TMPDIR to a "
+                                         "shorter folder")
+            self.connection_file = os.path.join(self._scratch, "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
@@ -131,6 +137,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._scratch = None
 
     cleanup_resources = _async_cleanup_resources
+
+
+_MAX_SOCKET_PATH = 107  # sizeof(sockaddr_un.sun_path) on Linux, less the terminating NUL
+
+
+def _short_tmp() -> str:
+    """A temporary folder whose path leaves room for a socket name."""
+    tmp = tempfile.gettempdir()
+    return tmp if len(tmp) <= 48 else "/tmp"
 
 
 def _seed_matplotlib_cache(folder: Path) -> None:
