@@ -8,6 +8,7 @@ got and what was expected, so that a student can act on it without a debugger.
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Iterable
 
 import numpy as np
@@ -19,6 +20,7 @@ __all__ = [
     "check_n_features",
     "lookup",
     "describe",
+    "as_index",
 ]
 
 
@@ -116,3 +118,14 @@ def as_int_list(values: Iterable, name: str, minimum: int = 1) -> list[int]:
             raise ValueError(f"{name}[{k}] is {v}; every layer needs at least {minimum} unit(s)")
         out.append(int(v))
     return out
+
+
+def as_index(k, name: str, expected: str = "an integer") -> int:
+    """An integer argument: Python, NumPy and SymPy integers pass (``Matrix(2, 2, lambda j, i: ...)``
+    hands SymPy's to a callback); bools, floats and anything else raise ``TypeError``."""
+    if isinstance(k, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {expected}, got bool {k!r}")
+    try:
+        return operator.index(k)
+    except TypeError:
+        raise TypeError(f"{name} must be {expected}, got {type(k).__name__} {k!r}") from None

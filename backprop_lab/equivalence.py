@@ -35,7 +35,7 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 
 from ._mpeval import MpEvaluator, Undefined, bits
 from ._timelimit import run_limited
-from ._validation import describe
+from ._validation import as_index, describe
 
 __all__ = ["Equivalence", "equivalent"]
 
@@ -201,7 +201,7 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
 
     timeout = _check_timeout(timeout)
     n_points = _check_positive_int(n_points, "n_points")
-    seed = _check_int(seed, "seed")
+    seed = as_index(seed, "seed")
     syms = None if symbols is None else _symbol_tuple(
         symbols if not isinstance(symbols, MatrixBase) else list(symbols), "symbols")
     if namespace is not None and not isinstance(namespace, Mapping):
@@ -235,14 +235,8 @@ def _check_timeout(timeout) -> float:
     return float(timeout)
 
 
-def _check_int(n, name: str, expected: str = "an integer") -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be {expected}, got {type(n).__name__} {n!r}")
-    return int(n)
-
-
 def _check_positive_int(n, name: str) -> int:
-    n = _check_int(n, name, "a positive integer")
+    n = as_index(n, name, "a positive integer")
     if n < 1:
         raise ValueError(f"{name} must be at least 1, got {n}")
     return n

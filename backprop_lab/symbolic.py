@@ -32,7 +32,6 @@ The parts:
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -42,7 +41,7 @@ import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices import ImmutableMatrix, MatrixBase
 
-from ._validation import as_float_array, as_int_list, check_finite, describe, lookup
+from ._validation import as_float_array, as_index, as_int_list, check_finite, describe, lookup
 from .equivalence import Equivalence, equivalent  # re-exported: the notebooks import them from here
 
 __all__ = ["SymbolicNet", "Layers", "Equivalence", "network", "sigmoid", "deltas_direct", "deltas_backprop",
@@ -473,27 +472,17 @@ def _check_net(net) -> None:
 
 
 def _check_layer(net: SymbolicNet, l) -> int:
-    l = _as_index(l, "l", f"an integer layer number 1..{net.L}")
+    l = as_index(l, "l", f"an integer layer number 1..{net.L}")
     if not 1 <= l <= net.L:
         raise ValueError(f"l is {l}; layers are numbered 1..{net.L} as in the course")
     return l
 
 
 def _check_unit(k, name: str, n: int, what: str) -> int:
-    k = _as_index(k, name, f"an integer unit number 1..{n}")
+    k = as_index(k, name, f"an integer unit number 1..{n}")
     if not 1 <= k <= n:
         raise ValueError(f"{name} is {k}; the {what} are numbered 1..{n} as in the course")
     return k
-
-
-def _as_index(k, name: str, expected: str) -> int:
-    """Python, NumPy and SymPy integers (``Matrix(2, 2, lambda j, i: ...)`` passes SymPy's)."""
-    if isinstance(k, (bool, np.bool_)):
-        raise TypeError(f"{name} must be {expected}, got bool {k!r}")
-    try:
-        return operator.index(k)
-    except TypeError:
-        raise TypeError(f"{name} must be {expected}, got {type(k).__name__} {k!r}") from None
 
 
 # =====================================================================================

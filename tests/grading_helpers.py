@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from backprop_lab.instructor.course import copy_course
 from backprop_lab.instructor.submissions import fill
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,11 +44,7 @@ def course_dir(name: str) -> Path:
 
 def make_course(dest: Path) -> Path:
     """A copy of the course (config, solutions, release) to grade in."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "nbgrader_config.py", dest)
-    for folder in ("solutions", "notebooks"):
-        shutil.copytree(ROOT / folder, dest / folder)
-    return dest
+    return copy_course(ROOT, dest)
 
 
 def nbgrader(course: Path, *args, db: str | None = None, check: bool = True, timeout: int = 900):

@@ -176,11 +176,16 @@ def test_decision_boundary_takes_a_function_and_its_output_forms():
 
 def test_decision_boundary_uses_forward_when_there_is_no_predict():
     class ForwardOnly:
+        seen = []
+
         def forward(self, X):
+            self.seen.append(X.shape)
             return np.column_stack([X[:, 0] > 0, X[:, 0] <= 0]).astype(float)
 
     X, y = blobs()
-    plots.decision_boundary(ForwardOnly(), X, y, resolution=10)
+    model = ForwardOnly()
+    plots.decision_boundary(model, X, y, resolution=10)
+    assert model.seen == [(100, 2)], "forward is called once, on the 10 x 10 grid"
 
 
 def test_decision_boundary_draws_into_a_given_axes():

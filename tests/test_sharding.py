@@ -50,22 +50,26 @@ def _copy(demo, name):
     return dest
 
 
+def _autograde(course, db, shards):
+    """A fresh gradebook for the course, then the class graded in ``shards`` shards."""
+    nbgrader(course, "generate_assignment", "*", "--force", db=db)
+    results = grade(course, shards=shards, db_url=db)
+    assert [r.returncode for r in results] == [0] * shards, [r.log[-2000:] for r in results]
+    return results
+
+
 @pytest.fixture(scope="module")
 def serial(demo):
     course = _copy(demo, "sharding-serial")
     db = sqlite_url(course)
-    nbgrader(course, "generate_assignment", "*", "--force", db=db)
-    results = grade(course, shards=1, db_url=db)
-    assert [r.returncode for r in results] == [0], results[0].log[-3000:]
+    _autograde(course, db, shards=1)
     return scores(db)
 
 
 def test_sharded_grades_equal_serial(demo, serial):
     course = _copy(demo, "sharding-parallel")
     db = sqlite_url(course)
-    nbgrader(course, "generate_assignment", "*", "--force", db=db)
-    results = grade(course, shards=2, db_url=db)
-    assert [r.returncode for r in results] == [0, 0], [r.log[-2000:] for r in results]
+    results = _autograde(course, db, shards=2)
     assert sorted(sum((r.students for r in results), [])) == students(course)
     assert len(serial) == N_STUDENTS * len(KEEP)
     assert scores(db) == serial
@@ -80,9 +84,7 @@ def test_parallel_shards_into_postgresql(demo, serial):
     course = _copy(demo, "sharding-postgres")
     (course / "gradebook.db").unlink(missing_ok=True)
     with PostgresServer() as pg:
-        nbgrader(course, "generate_assignment", "*", "--force", db=pg.url)
-        results = grade(course, shards=2, db_url=pg.url)
-        assert [r.returncode for r in results] == [0, 0], [r.log[-2000:] for r in results]
+        _autograde(course, pg.url, shards=2)
         assert scores(pg.url) == serial
         nbgrader(course, "export", "--to", "grades.csv", db=pg.url)
         assert (course / "grades.csv").read_text().count("\n") == N_STUDENTS + 2

@@ -7,10 +7,11 @@ the nbgrader source of each assignment and ``notebooks/<assignment>/`` its stude
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["course_root", "Notebook", "notebooks", "SOURCE", "RELEASE"]
+__all__ = ["course_root", "copy_course", "Notebook", "notebooks", "SOURCE", "RELEASE"]
 
 SOURCE = "solutions"
 RELEASE = "notebooks"
@@ -73,3 +74,14 @@ def notebooks(root: str | os.PathLike | None = None) -> list[Notebook]:
         for nb in sorted(folder.glob("*.ipynb")):
             out.append(Notebook(folder.name, nb.stem, root))
     return out
+
+
+def copy_course(root, dest, folders: tuple = (SOURCE, RELEASE)) -> Path:
+    """Copy the course's ``nbgrader_config.py`` and ``folders`` into the folder ``dest``
+    (created if need be; Jupyter's checkpoints are left out), e.g. to grade or release there."""
+    root, dest = Path(root), Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / "nbgrader_config.py", dest)
+    for folder in folders:
+        shutil.copytree(root / folder, dest / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return dest

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import csv
 import random
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from .course import RELEASE, SOURCE, course_root, notebooks
-from .execute import nbgrader_meta
-from .mistakes import CATALOGUE
+from .course import copy_course, course_root, notebooks
+from .execute import is_graded_test
+from .mistakes import CATALOGUE, by_id
 from .submissions import fill
 
 __all__ = ["build", "Student", "FIRST", "LAST"]
@@ -67,7 +66,7 @@ def _pick_mistakes(rng: random.Random, nb: str, k: int) -> list:
 
 def _break(nb, how: str):
     """Damage a submission the way students do."""
-    graded = [k for k, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]
+    graded = [k for k, c in enumerate(nb.cells) if is_graded_test(c)]
     k = graded[len(graded) // 2]
     if how == "deleted a test cell":
         del nb.cells[k]
@@ -81,9 +80,9 @@ def _break(nb, how: str):
     return nb
 
 
-def plan(n_students: int, seed: int = 0) -> list[Student]:
-    """Who hands in what (deterministic for a seed)."""
-    nbs = [str(nb) for nb in notebooks()]
+def plan(n_students: int, seed: int = 0, root=None) -> list[Student]:
+    """Who hands in what (deterministic for a seed), for the notebooks of the course at ``root``."""
+    nbs = [str(nb) for nb in notebooks(root)]
     rng = random.Random(seed)
     breakages = ["deleted a test cell", "edited a test cell and raised its points", "pasted a copy of a graded cell"]
     out = []
@@ -123,13 +122,8 @@ def build(dest, n_students: int = 30, seed: int = 0, root=None) -> list[Student]
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise FileExistsError(f"{dest} is not empty; the demo class needs a fresh folder")
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(root / "nbgrader_config.py", dest)
-    for folder in (SOURCE, RELEASE):
-        shutil.copytree(root / folder, dest / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    from .mistakes import by_id
-
-    class_plan = plan(n_students, seed)
+    copy_course(root, dest)
+    class_plan = plan(n_students, seed, root)
     sources = {str(nb): (nbformat.read(nb.source, as_version=4), nbformat.read(nb.release, as_version=4), nb)
                for nb in notebooks(root)}
     for st in class_plan:

@@ -14,18 +14,24 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-__all__ = ["Run", "run_notebook", "graded_tests", "nbgrader_meta"]
+__all__ = ["Run", "run_notebook", "graded_tests", "is_graded_test", "nbgrader_meta"]
 
 
 def nbgrader_meta(cell) -> dict:
-    """The cell's ``nbgrader`` metadata (empty dict if none)."""
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """The cell's ``nbgrader`` metadata (empty dict if none, or if a submission broke it)."""
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_graded_test(cell) -> bool:
+    """Whether ``cell`` is an autograded test: a code cell with ``grade`` true and ``solution`` false."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
 def graded_tests(nb) -> list:
-    """The autograded test cells: code cells with ``grade`` true and ``solution`` false."""
-    return [c for c in nb.cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")
-            and not nbgrader_meta(c).get("solution")]
+    """The autograded test cells of ``nb``, in order."""
+    return [c for c in nb.cells if is_graded_test(c)]
 
 
 def _error(cell) -> str | None:

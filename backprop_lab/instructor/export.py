@@ -15,45 +15,54 @@ import csv
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 
-__all__ = ["GradesCsvExport", "grade_table"]
+__all__ = ["GradesCsvExport", "grade_table", "course_notebooks", "submitted_notebook"]
 
 
 def _fmt(x) -> str:
     return "" if x is None else f"{float(x):g}"
 
 
+def course_notebooks(gb: Gradebook) -> list:
+    """``[(assignment name, notebook)]`` of the gradebook, sorted by assignment and notebook name."""
+    return [(a.name, n) for a in sorted(gb.assignments, key=lambda a: a.name)
+            for n in sorted(a.notebooks, key=lambda n: n.name)]
+
+
+def submitted_notebook(gb: Gradebook, assignment: str, notebook: str, student: str):
+    """The student's graded notebook, or ``None`` if it was not handed in."""
+    try:
+        return gb.find_submission_notebook(notebook, assignment, student)
+    except MissingEntry:
+        return None
+
+
 def grade_table(gb: Gradebook) -> tuple[list[str], list[str], list[list[str]]]:
     """``(header, max_row, rows)`` of the course's grades, as :class:`GradesCsvExport` writes them."""
     header = ["student_id", "first_name", "last_name", "email", "total", "max_total"]
-    columns = []  # (assignment, notebook, grade_id or None)
-    maxima = []
-    for assignment in sorted(gb.assignments, key=lambda a: a.name):
-        for notebook in sorted(assignment.notebooks, key=lambda n: n.name):
-            columns.append((assignment.name, notebook.name, None))
-            maxima.append(notebook.max_score)
-            for cell in notebook.grade_cells:  # in the notebook's order
-                columns.append((assignment.name, notebook.name, cell.name))
-                maxima.append(cell.max_score)
-    header += ["/".join(p for p in col if p) for col in columns]
-    total_max = sum(m for col, m in zip(columns, maxima) if col[2] is None)
+    maxima, layout = [], []  # layout: (assignment, notebook, its graded cells' ids in order)
+    total_max = 0.0
+    for a, nb in course_notebooks(gb):
+        cells = list(nb.grade_cells)  # in the notebook's order
+        layout.append((a, nb.name, [cell.name for cell in cells]))
+        header += [f"{a}/{nb.name}"] + [f"{a}/{nb.name}/{cell.name}" for cell in cells]
+        maxima += [nb.max_score] + [cell.max_score for cell in cells]
+        total_max += nb.max_score
     max_row = ["(max)", "", "", "", _fmt(total_max), _fmt(total_max)] + [_fmt(m) for m in maxima]
     rows = []
     for student in sorted(gb.students, key=lambda s: s.id):
         values, total = [], 0.0
-        for assignment, notebook, gid in columns:
-            try:
-                nb = gb.find_submission_notebook(notebook, assignment, student.id)
-            except MissingEntry:
-                values.append("")
+        for assignment, notebook, cells in layout:
+            nb = submitted_notebook(gb, assignment, notebook, student.id)
+            if nb is None:
+                values += [""] * (1 + len(cells))
                 continue
-            if gid is None:
-                values.append(_fmt(nb.score))
-                total += nb.score
-            else:
-                grade = next((g for g in nb.grades if g.name == gid), None)
-                score = None if grade is None or (grade.needs_manual_grade and grade.manual_score is None) \
-                    else grade.score
-                values.append(_fmt(score))
+            values.append(_fmt(nb.score))
+            total += nb.score
+            grades = {g.name: g for g in nb.grades}
+            for gid in cells:
+                grade = grades.get(gid)
+                pending = grade is None or (grade.needs_manual_grade and grade.manual_score is None)
+                values.append(_fmt(None if pending else grade.score))
         rows.append([student.id, student.first_name or "", student.last_name or "", student.email or "",
                      _fmt(total), _fmt(total_max), *values])
     return header, max_row, rows

@@ -34,6 +34,7 @@ from nbgrader.preprocessors.base import NbGraderPreprocessor
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from traitlets import Integer
 
+from .execute import is_graded_test
 from .integrity import repair
 from .sandbox import SandboxedKernelManager
 
@@ -140,8 +141,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     """Feedback for students: hidden tests' source removed, test tracebacks cut to their message."""
 
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if is_graded_test(cell):
             cell.source = _HIDDEN.sub("# (hidden tests were run here)\n", cell.source)
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":

@@ -22,6 +22,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from .execute import nbgrader_meta
+
 __all__ = ["Finding", "inspect", "repair", "suspicious_code", "KINDS"]
 
 #: kinds of finding, most serious first
@@ -51,13 +53,13 @@ class Finding:
         return f"{self.kind}{where}: {self.detail}"
 
 
-def _meta(cell) -> dict:
-    nb = cell.get("metadata", {}).get("nbgrader")
-    return nb if isinstance(nb, dict) else {}
+def _read_only(meta: dict) -> bool:
+    """A locked cell that is not an answer: its released text is what counts."""
+    return bool(meta.get("locked")) and not meta.get("solution")
 
 
 def _gid(cell) -> str | None:
-    gid = _meta(cell).get("grade_id")
+    gid = nbgrader_meta(cell).get("grade_id")
     return gid if isinstance(gid, str) and gid else None
 
 
@@ -108,7 +110,7 @@ def _match(sub, rel) -> _Match:
     for k, cell in enumerate(sub.cells):
         gid = _gid(cell)
         if gid is None:
-            if _meta(cell) or "nbgrader" in cell.get("metadata", {}):
+            if nbgrader_meta(cell) or "nbgrader" in cell.get("metadata", {}):
                 m.demote.add(k)  # empty or broken nbgrader metadata
             continue
         if gid not in released:
@@ -121,7 +123,7 @@ def _match(sub, rel) -> _Match:
         keep = places[0]
         if len(places) > 1:
             ref = rel.cells[released[gid]]
-            if _meta(ref).get("locked") and not _meta(ref).get("solution"):
+            if _read_only(nbgrader_meta(ref)):
                 # keep the copy that still reads as released; else the first
                 keep = max(places, key=lambda k: (_similar(sub.cells[k].source, ref.source), -k))
             m.findings.append(Finding("duplicated", gid, f"{len(places)} cells carry this grade id (a pasted copy); "
@@ -138,7 +140,7 @@ def _match(sub, rel) -> _Match:
         hi = min((m.position[g] for g in order[r + 1:] if g in m.position), default=len(sub.cells))
         gap = [k for k in range(lo + 1, hi) if _gid(sub.cells[k]) is None and k not in m.position.values()]
         candidates = [k for k in gap if sub.cells[k].cell_type == ref.cell_type]
-        if _meta(ref).get("locked") and not _meta(ref).get("solution"):
+        if _read_only(nbgrader_meta(ref)):
             candidates = [k for k in candidates if _similar(sub.cells[k].source, ref.source) >= 0.6]
         if candidates:
             k = max(candidates, key=lambda j: _similar(sub.cells[j].source, ref.source))
@@ -152,13 +154,13 @@ def _match(sub, rel) -> _Match:
 
 def _compare(sub_cell, ref_cell, gid: str) -> list[Finding]:
     out = []
-    meta, ref_meta = _meta(sub_cell), _meta(ref_cell)
+    meta, ref_meta = nbgrader_meta(sub_cell), nbgrader_meta(ref_cell)
     changed = [f"{k}: {ref_meta.get(k)!r} -> {meta.get(k)!r}" for k in _FLAGS if meta.get(k) != ref_meta.get(k)]
     if changed and meta:
         out.append(Finding("metadata", gid, "nbgrader metadata changed (" + "; ".join(changed) + "); reset"))
     if sub_cell.cell_type != ref_cell.cell_type:
         out.append(Finding("metadata", gid, f"cell type changed from {ref_cell.cell_type} to {sub_cell.cell_type}; reset"))
-    if ref_meta.get("locked") and not ref_meta.get("solution") and _norm(sub_cell.source) != _norm(ref_cell.source):
+    if _read_only(ref_meta) and _norm(sub_cell.source) != _norm(ref_cell.source):
         out.append(Finding("edited", gid, "a read-only cell was edited; the original is graded"))
     if ref_meta.get("solution") and sub_cell.cell_type == "code":
         for why in suspicious_code(_norm(sub_cell.source)):
@@ -257,11 +259,11 @@ def _adopt(cell, ref) -> None:
         else:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
-    cell.metadata["nbgrader"] = copy.deepcopy(_meta(ref))
+    cell.metadata["nbgrader"] = copy.deepcopy(nbgrader_meta(ref))
     for key in ("deletable", "editable"):
         if key in ref.metadata:
             cell.metadata[key] = ref.metadata[key]
         else:
             cell.metadata.pop(key, None)
-    if not _meta(ref).get("solution"):
+    if not nbgrader_meta(ref).get("solution"):
         cell.source = ref.source

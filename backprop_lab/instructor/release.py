@@ -8,13 +8,12 @@ reports drift without touching anything. Both run the real ``nbgrader generate_a
 from __future__ import annotations
 
 import filecmp
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from .course import RELEASE, SOURCE, course_root
+from .course import RELEASE, SOURCE, copy_course, course_root
 
 __all__ = ["generate", "release", "drift"]
 
@@ -79,11 +78,7 @@ def drift(root=None) -> list[str]:
     """
     root = course_root(root)
     with tempfile.TemporaryDirectory(prefix="backprop-release-") as tmp:
-        work = Path(tmp) / "course"
-        work.mkdir()
-        shutil.copy2(root / "nbgrader_config.py", work)
-        shutil.copytree(root / SOURCE, work / SOURCE)
-        fresh = generate(work)
+        fresh = generate(copy_course(root, Path(tmp) / "course", folders=(SOURCE,)))
         committed = root / RELEASE
         fresh_files = _files(fresh)
         have = _files(committed) if committed.exists() else set()

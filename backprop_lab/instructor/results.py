@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 
+from .export import course_notebooks, submitted_notebook
 from .hardening import INTEGRITY_SUFFIX
 
 __all__ = ["class_grades", "format_grades"]
@@ -26,19 +27,15 @@ def class_grades(db_url: str, root) -> tuple[list[str], dict]:
     root = Path(root)
     table = {}
     with Gradebook(db_url) as gb:
-        columns = [(a.name, n.name) for a in sorted(gb.assignments, key=lambda a: a.name)
-                   for n in sorted(a.notebooks, key=lambda n: n.name)]
+        columns = [(a, nb.name) for a, nb in course_notebooks(gb)]
         for student in sorted(gb.students, key=lambda s: s.id):
             row = {}
             for a, n in columns:
-                try:
-                    nb = gb.find_submission_notebook(n, a, student.id)
-                except MissingEntry:
-                    row[f"{a}/{n}"] = None
-                    continue
-                row[f"{a}/{n}"] = {"auto": float(nb.code_score), "max_auto": float(nb.max_code_score),
-                                   "manual_pending": sum(1 for g in nb.grades if g.needs_manual_grade),
-                                   "flags": _flags(root, student.id, a, n)}
+                nb = submitted_notebook(gb, a, n, student.id)
+                row[f"{a}/{n}"] = None if nb is None else {
+                    "auto": float(nb.code_score), "max_auto": float(nb.max_code_score),
+                    "manual_pending": sum(1 for g in nb.grades if g.needs_manual_grade),
+                    "flags": _flags(root, student.id, a, n)}
             table[student.id] = row
     return [f"{a}/{n}" for a, n in columns], table
 

@@ -13,6 +13,8 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 
+from ..execute import nbgrader_meta
+
 __all__ = ["Mistake", "CATALOGUE", "by_id"]
 
 
@@ -50,7 +52,7 @@ class Mistake:
             If the cell is missing or ``find`` does not occur exactly once in it.
         """
         out = copy.deepcopy(nb)
-        cells = [c for c in out.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == self.cell]
+        cells = [c for c in out.cells if nbgrader_meta(c).get("grade_id") == self.cell]
         if len(cells) != 1:
             raise ValueError(f"mistake {self.id!r}: notebook has {len(cells)} cells with grade_id {self.cell!r}")
         cell = cells[0]
