@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._fence import check, reference
 from ._validation import lookup
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "sigmoid", "tanh", "relu",
@@ -81,6 +82,7 @@ class Activation:
                              "use backward(a, grad_a) for the chain rule instead")
         return self.dg(_float(x))
 
+    @reference("activations.Activation.backward")
     def backward(self, a: Array, grad_a: Array) -> Array:
         """Chain rule through the activation: ``dE/din`` from ``dE/da`` and ``a = g(in)``.
 
@@ -96,6 +98,7 @@ class Activation:
         ndarray, shape (n_samples, n_units)
             ``dE/din``.
         """
+        check()
         if self._mul_dg is not None:
             return self._mul_dg(a, grad_a)
         if self.elementwise:
@@ -118,7 +121,9 @@ def _float(x) -> Array:
 
 # --- the activations: forward rule, then its derivative -------------------------------
 
+@reference("activations.sigmoid")
 def _sigmoid(x, out=None):
+    check()
     # 1 / (1 + e^{-x}) is accurate to an ulp for every x (scipy's expit is 3x slower);
     # e^{-x} overflows to inf only where sigma(x) < 1e-308, which then correctly gives 0
     out = np.negative(x, out=out)
@@ -128,50 +133,70 @@ def _sigmoid(x, out=None):
     return np.reciprocal(out, out=out)
 
 
+@reference("activations.sigmoid")
 def _dsigmoid(x):
+    check()
     # sigma' = sigma (1 - sigma), written as sigma(x) sigma(-x) so that 1 - sigma does not
     # round to 0 for large x
     return _sigmoid(x) * _sigmoid(-x)
 
 
+@reference("activations.sigmoid")
 def _sigmoid_mul_dg(a, grad):
+    check()
     grad *= a
     grad *= 1.0 - a
     return grad
 
 
+@reference("activations.tanh")
 def _tanh(x, out=None):
+    check()
     return np.tanh(x, out=out)
 
 
+@reference("activations.tanh")
 def _dtanh(x):
+    check()
     # 1 - tanh^2 rounds to 0 for |x| > 19 and cosh overflows for |x| > 710;
     # 4 e / (1 + e)^2 with e = exp(-2|x|) in (0, 1] is exact everywhere.
     e = np.exp(-2.0 * np.abs(x))
     return 4.0 * e / (1.0 + e) ** 2
 
 
+@reference("activations.relu")
 def _relu(x, out=None):
+    check()
     return np.maximum(x, 0, out=out)
 
 
+@reference("activations.relu")
 def _drelu(x):
+    check()
     return (x > 0).astype(x.dtype)  # g'(0) = 0 by convention, as in PyTorch
 
 
+@reference("activations.relu")
 def _relu_mul_dg(a, grad):
+    check()
     return np.multiply(grad, a > 0, out=grad)
 
 
+@reference("activations.leaky_relu")
 def _leaky(x, out=None):
+    check()
     return np.multiply(x, np.where(x > 0, 1.0, LEAKY_SLOPE).astype(x.dtype), out=out)
 
 
+@reference("activations.leaky_relu")
 def _dleaky(x):
+    check()
     return np.where(x > 0, 1.0, LEAKY_SLOPE).astype(x.dtype)
 
 
+@reference("activations.identity")
 def _identity(x, out=None):
+    check()
     if out is x:
         return x
     if out is None:
@@ -180,11 +205,15 @@ def _identity(x, out=None):
     return out
 
 
+@reference("activations.identity")
 def _didentity(x):
+    check()
     return np.ones_like(x)
 
 
+@reference("activations.softmax")
 def _softmax_rows(x, out=None):
+    check()
     x = np.atleast_2d(x)
     out = np.subtract(x, x.max(axis=1, keepdims=True), out=out)  # no overflow
     np.exp(out, out=out)
@@ -196,22 +225,60 @@ def _no_dg(x):
     raise ValueError("softmax is not element-wise")
 
 
+# g' written through a = g(in): what the backward pass uses, since it already holds a
+
+@reference("activations.sigmoid")
+def _dsigmoid_from_a(a):
+    check()
+    return a * (1.0 - a)
+
+
+@reference("activations.tanh")
+def _dtanh_from_a(a):
+    check()
+    return 1.0 - a * a
+
+
+@reference("activations.relu")
+def _drelu_from_a(a):
+    check()
+    return (a > 0).astype(a.dtype)
+
+
+@reference("activations.leaky_relu")
+def _dleaky_from_a(a):
+    check()
+    return np.where(a > 0, 1.0, LEAKY_SLOPE).astype(a.dtype)
+
+
+@reference("activations.identity")
+def _didentity_from_a(a):
+    check()
+    return np.ones_like(a)
+
+
+@reference("activations.identity")
+def _identity_mul_dg(a, grad):
+    check()
+    return grad
+
+
 sigmoid = Activation(
-    "sigmoid", _sigmoid, _dsigmoid, lambda a: a * (1.0 - a),
+    "sigmoid", _sigmoid, _dsigmoid, _dsigmoid_from_a,
     r"g(x) = \sigma(x) = \frac{1}{1 + e^{-x}}", r"g'(x) = \sigma(x)\,(1 - \sigma(x))",
     saturation=5.29, _mul_dg=_sigmoid_mul_dg)
 tanh = Activation(
-    "tanh", _tanh, _dtanh, lambda a: 1.0 - a * a,
+    "tanh", _tanh, _dtanh, _dtanh_from_a,
     r"g(x) = \tanh(x)", r"g'(x) = 1 - \tanh^2(x)", saturation=2.65)
 relu = Activation(
-    "relu", _relu, _drelu, lambda a: (a > 0).astype(a.dtype),
+    "relu", _relu, _drelu, _drelu_from_a,
     r"g(x) = \max(0, x)", r"g'(x) = [x > 0]", _mul_dg=_relu_mul_dg)
 leaky_relu = Activation(
-    "leaky_relu", _leaky, _dleaky, lambda a: np.where(a > 0, 1.0, LEAKY_SLOPE).astype(a.dtype),
+    "leaky_relu", _leaky, _dleaky, _dleaky_from_a,
     rf"g(x) = \max({LEAKY_SLOPE}x, x)", rf"g'(x) = 1 \;(x > 0),\; {LEAKY_SLOPE} \;(x \leq 0)")
 identity = Activation(
-    "identity", _identity, _didentity, lambda a: np.ones_like(a),
-    r"g(x) = x", r"g'(x) = 1", _mul_dg=lambda a, grad: grad)
+    "identity", _identity, _didentity, _didentity_from_a,
+    r"g(x) = x", r"g'(x) = 1", _mul_dg=_identity_mul_dg)
 softmax = Activation(
     "softmax", _softmax_rows, _no_dg, _no_dg,
     r"g(x)_i = \frac{e^{x_i}}{\sum_k e^{x_k}}", r"\partial g_i / \partial x_k = g_i(\delta_{ik} - g_k)",

@@ -36,6 +36,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ._fence import check, reference
 from ._validation import as_float_array, check_2d, check_finite, describe, lookup
 from .losses import one_hot
 
@@ -89,6 +90,7 @@ class Dataset:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @reference("datasets.Dataset.targets")
     def targets(self, encoding: str = "auto", dtype=np.float64) -> Array:
         """The labels as a target array ``T`` for a loss.
 
@@ -104,6 +106,7 @@ class Dataset:
         -------
         ndarray, float
         """
+        check()
         if encoding == "auto":
             encoding = "column" if self.n_classes == 2 else "one_hot"
         if encoding == "one_hot":
@@ -151,9 +154,11 @@ class Standardizer:
     scale: Array
     constant: Array
 
+    @reference("datasets.Standardizer")
     @classmethod
     def fit(cls, X_train: Array) -> "Standardizer":
         """Column statistics of ``X_train``, shape ``(n_samples, n_features)``."""
+        check()
         X = _check_X(X_train, "X_train")
         mean = X.mean(axis=0)
         std = X.std(axis=0)
@@ -164,16 +169,20 @@ class Standardizer:
         mean = np.where(constant, X[0], mean)  # a constant column becomes exactly 0, not ±1e-17
         return cls(mean, scale, constant)
 
+    @reference("datasets.Standardizer")
     def transform(self, X: Array, name: str = "X") -> Array:
         """``(X - mean) / scale``; returns a new float64 array of the shape of ``X``."""
+        check()
         X = _check_X(X, name)
         if X.shape[1] != self.mean.shape[0]:
             raise ValueError(f"{name} has {X.shape[1]} features (shape {X.shape}) but the training set "
                              f"had {self.mean.shape[0]}; standardise data with the same columns")
         return (X - self.mean) / self.scale
 
+    @reference("datasets.Standardizer")
     def inverse_transform(self, X: Array, name: str = "X") -> Array:
         """Back to the original units: ``X * scale + mean``."""
+        check()
         X = _check_X(X, name)
         if X.shape[1] != self.mean.shape[0]:
             raise ValueError(f"{name} has {X.shape[1]} features but the standardizer has {self.mean.shape[0]}")
@@ -539,6 +548,7 @@ def _stratified_test_indices(y: Array, n_test: int, rng: np.random.Generator) ->
     return np.concatenate(picked)
 
 
+@reference("datasets.standardize")
 def standardize(X_train: Array, *X_other: Array) -> tuple[Array, ...]:
     r"""Rescale every feature to mean 0 and standard deviation 1 on the *training* set.
 
@@ -570,6 +580,7 @@ def standardize(X_train: Array, *X_other: Array) -> tuple[Array, ...]:
     --------
     Standardizer : the statistics themselves, to transform more data later.
     """
+    check()
     scaler = Standardizer.fit(X_train)
     return (scaler.transform(X_train, "X_train"),
             *(scaler.transform(X, f"X_other[{k}]") for k, X in enumerate(X_other)))

@@ -34,6 +34,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ._fence import check, reference
 from .activations import get_activation
 from .mlp import MLP
 
@@ -118,11 +119,14 @@ class WorkedExample:
     loss: str = "squared_error"
     published: Mapping[str, float] = field(default_factory=lambda: PUBLISHED)
 
+    @reference("examples.worked_example")
     def network(self) -> MLP:
         """A fresh :class:`~backprop_lab.MLP` holding these weights and biases."""
+        check()
         return MLP.from_params(self.weights, self.biases, activation=self.activation, loss=self.loss)
 
 
+@reference("examples.worked_example")
 def worked_example() -> WorkedExample:
     """The example's inputs, targets, initial parameters and learning rate.
 
@@ -131,6 +135,7 @@ def worked_example() -> WorkedExample:
     WorkedExample
         New arrays on every call, so changing them changes nothing elsewhere.
     """
+    check()
     return WorkedExample(
         X=np.array([[0.05, 0.10]]),
         T=np.array([[0.01, 0.99]]),
@@ -142,19 +147,24 @@ def worked_example() -> WorkedExample:
     )
 
 
+@reference("examples.network")
 def network() -> MLP:
     """The 2-2-2 sigmoid network of the example with its initial weights and biases."""
+    check()
     return worked_example().network()
 
 
+@reference("examples.one_update")
 def _weights_only_step(net: MLP, X: Array, T: Array, lr: float) -> None:
     """``W ← W − α dE/dW`` for every layer, gradients from the weights before the update;
     the biases stay as they are (as in the article)."""
+    check()
     dW, _ = net.gradients(X, T)
     for W, g in zip(net.weights, dW):
         W -= lr * g
 
 
+@reference("examples.one_update")
 def one_update(net: MLP | None = None) -> list[Array]:
     """The weights after the example's single update (biases unchanged).
 
@@ -169,6 +179,7 @@ def one_update(net: MLP | None = None) -> list[Array]:
         ``[W[1], W[2]]`` after ``W ← W − α ∂E/∂W`` with α = 0.5, all gradients taken from
         the weights before the update. :func:`by_name` turns them into ``{"w1": ...}``.
     """
+    check()
     ex = worked_example()
     net = ex.network() if net is None else net.copy()
     _weights_only_step(net, ex.X, ex.T, ex.lr)
@@ -185,6 +196,7 @@ def by_name(weights) -> dict[str, float]:
     return {name: float(weights[l - 1][j, i]) for name, (l, j, i) in WEIGHT_NAMES.items()}
 
 
+@reference("examples.iterate")
 def iterate(n_updates: int = 10000, update_biases: bool = False) -> tuple[MLP, Array]:
     """Repeat the example's update ``n_updates`` times on its one sample.
 
@@ -213,6 +225,7 @@ def iterate(n_updates: int = 10000, update_biases: bool = False) -> tuple[MLP, A
     ``errors[1] = 0.291027774`` by 1.5e-7, although the eight updated weights it prints
     agree with ours to 1e-8.
     """
+    check()
     if isinstance(n_updates, bool) or not isinstance(n_updates, (int, np.integer)) or n_updates < 0:
         raise ValueError(f"n_updates must be a non-negative integer, got {n_updates!r}")
     ex = worked_example()

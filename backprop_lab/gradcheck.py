@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._fence import check, reference
 from ._validation import describe
 
 __all__ = ["numerical_gradient", "rel_error", "check_gradients", "GradCheckReport", "ParamCheck"]
@@ -68,6 +69,7 @@ def _check_perturbable(x, name: str = "x") -> None:
                       "expect relative errors around 1e-2", RuntimeWarning, stacklevel=3)
 
 
+@reference("gradcheck.numerical_gradient")
 def numerical_gradient(f: Callable, x: Array, h: float = 1e-5) -> Array:
     r"""Gradient of a scalar function by central differences.
 
@@ -94,6 +96,7 @@ def numerical_gradient(f: Callable, x: Array, h: float = 1e-5) -> Array:
     >>> numerical_gradient(lambda v: float(np.sum(v ** 2)), x).round(6)
     array([2., 4.])
     """
+    check()
     _check_perturbable(x)
     if not (isinstance(h, (int, float)) and math.isfinite(h) and h > 0):
         raise ValueError(f"h must be a positive number, got {h!r}")
@@ -112,6 +115,7 @@ def numerical_gradient(f: Callable, x: Array, h: float = 1e-5) -> Array:
     return grad
 
 
+@reference("gradcheck.rel_error")
 def rel_error(a: Array, b: Array) -> float:
     r"""Largest relative difference :math:`\max_k |a_k - b_k| / \max(|a_k| + |b_k|, 10^{-12})`.
 
@@ -125,6 +129,7 @@ def rel_error(a: Array, b: Array) -> float:
         0 for identical arrays; around 1e-7 or less for a correct float64 gradient; 1 when
         the signs differ.
     """
+    check()
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -259,7 +264,9 @@ def _params(model) -> list:
     return out
 
 
+@reference("gradcheck.check_gradients")
 def _analytic(model, X, Y, params) -> tuple[list, list]:
+    check()
     before = [p[3].copy() for p in params]
     grads = model.gradients(X, Y)
     problems = []
@@ -285,6 +292,7 @@ def _analytic(model, X, Y, params) -> tuple[list, list]:
     return flat, problems
 
 
+@reference("gradcheck.check_gradients")
 def check_gradients(model, X: Array, Y: Array, *, mode: str = "auto", h: float = 1e-5,
                     tol: float = 1e-6, k: int = 10, n_directions: int = 5, seed=None) -> GradCheckReport:
     r"""Compare ``model.gradients(X, Y)`` with finite differences of ``model.loss(X, Y)``.
@@ -318,6 +326,7 @@ def check_gradients(model, X: Array, Y: Array, *, mode: str = "auto", h: float =
     GradCheckReport
         ``report.ok``; ``report.worst.where`` names the worst entry; ``print(report)``.
     """
+    check()
     if mode not in ("auto", "full", "sample", "directional"):
         raise ValueError(f"unknown mode {mode!r}; expected 'auto', 'full', 'sample' or 'directional'")
     for nm, v in (("k", k), ("n_directions", n_directions)):
@@ -350,7 +359,9 @@ def check_gradients(model, X: Array, Y: Array, *, mode: str = "auto", h: float =
     return GradCheckReport(checks, mode, h, tol, loss0, problems)
 
 
+@reference("gradcheck.numerical_gradient")
 def _central(f, arr, entry, h) -> float:
+    check()
     old = arr[entry]
     try:
         arr[entry] = old + h
@@ -371,7 +382,9 @@ def _summarise(name, attr, idx, shape, ana, num, labels, floor, tol) -> ParamChe
                       len(labels), worst <= tol)
 
 
+@reference("gradcheck.check_gradients")
 def _directional(name, attr, idx, arr, g, f, h, floor, tol, n, rng) -> ParamCheck:
+    check()
     orig = arr.copy()
     ana, num = [], []
     for _ in range(n):

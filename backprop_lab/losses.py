@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._fence import check, reference
 from ._validation import as_float_array, check_2d, check_finite, describe, lookup
 from .activations import Activation
 
@@ -29,20 +30,25 @@ __all__ = ["logsumexp", "log_softmax", "Loss", "LOSSES", "get_loss", "squared_er
 Array = np.ndarray
 
 
+@reference("losses.logsumexp")
 def logsumexp(Z: Array) -> Array:
     """Row-wise ``log Σ_i exp(z_i)``, shape ``(n_samples,)``, without overflow."""
+    check()
     m = Z.max(axis=1)
     s = np.exp(Z - m[:, None]).sum(axis=1)
     return m + np.log(s)
 
 
+@reference("losses.log_softmax")
 def log_softmax(Z: Array) -> Array:
     """Row-wise ``log softmax(z)``, shape of ``Z``, without overflow."""
+    check()
     return Z - logsumexp(Z)[:, None]
 
 
 # --- plain functions: value of the loss, mean over samples ----------------------------
 
+@reference("losses.squared_error")
 def squared_error(O: Array, T: Array) -> float:
     r"""``E = mean over samples of ½ Σ_i (t_i − o_i)²``.
 
@@ -51,11 +57,13 @@ def squared_error(O: Array, T: Array) -> float:
     O, T : ndarray, shape (n_samples, n_outputs)
         Network outputs and targets.
     """
+    check()
     O, T = _pair(O, T, "O", "T")
     diff = T - O
     return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / O.shape[0]
 
 
+@reference("losses.cross_entropy")
 def cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     r"""``E = mean over samples of −Σ_i t_i log softmax(z)_i``.
 
@@ -67,6 +75,7 @@ def cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     T : ndarray, shape (n_samples, n_classes) or (n_samples,)
         One-hot (or probability) rows, or integer class labels.
     """
+    check()
     Z = as_float_array(Z, "Z")
     check_2d(Z, "Z", cols="classes")
     T = _class_targets(T, Z.shape[1], Z.shape[0], Z.dtype, "T")
@@ -75,12 +84,14 @@ def cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     return -_xlogy(T, Z) / Z.shape[0]
 
 
+@reference("losses.binary_cross_entropy")
 def binary_cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     r"""``E = mean over samples of −Σ_i [t_i log σ(z_i) + (1 − t_i) log(1 − σ(z_i))]``.
 
     Computed as ``max(z, 0) − z t + log(1 + e^{−|z|})``, finite for every ``z``.
     With ``from_logits=False``, ``Z`` holds probabilities.
     """
+    check()
     Z, T = _pair(Z, T, "Z", "T")
     _check_unit_interval(T, "T")
     if not from_logits:
@@ -88,9 +99,11 @@ def binary_cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     return float(np.sum(np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z))))) / Z.shape[0]
 
 
+@reference("losses.cross_entropy")
 def _xlogy(T: Array, P: Array) -> float:
     """``Σ t log p`` with ``0 log 0 = 0``; ``-inf`` where a target has probability 0 (the
     true loss is then infinite: no clipping hides it)."""
+    check()
     if P.size and (P.min() < 0 or P.max() > 1):
         raise ValueError(f"probabilities must lie in [0, 1]; got values from {P.min():g} to {P.max():g} "
                          "(pass logits with from_logits=True)")
@@ -98,8 +111,10 @@ def _xlogy(T: Array, P: Array) -> float:
         return float(np.sum(np.where(T > 0, T * np.log(P), 0.0)))
 
 
+@reference("losses.one_hot")
 def one_hot(labels: Array, n_classes: int, dtype=np.float64, name: str = "labels") -> Array:
     """Integer labels ``(n_samples,)`` to one-hot rows ``(n_samples, n_classes)``."""
+    check()
     labels = _int_labels(labels, n_classes, name)
     out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels] = 1
@@ -128,19 +143,25 @@ class Loss:
     _targets: Callable[[object, int, int, np.dtype], Array]
     _fused_delta: bool
 
+    @reference("losses.Loss.targets")
     def targets(self, Y, n_samples: int, n_outputs: int, dtype=np.float64) -> Array:
         """Validate targets and return them as a float array ``(n_samples, n_outputs)``."""
+        check()
         return self._targets(Y, n_outputs, n_samples, np.dtype(dtype))
 
+    @reference("losses.Loss.value")
     def value(self, Z: Array, O: Array, T: Array) -> float:
         """Mean loss from the output layer's ``in`` (Z), ``a`` (O) and prepared targets T."""
+        check()
         return self._value(Z, O, T)
 
+    @reference("losses.Loss.delta")
     def delta(self, O: Array, T: Array, activation: Activation) -> Array:
         """Per-sample ``∂E_s/∂in`` of the output layer, shape ``(n_samples, n_outputs)``.
 
         This is the libraries' δ; the course's Δ is its negative.
         """
+        check()
         grad = O - T  # squared error: dE/dO; canonical pairs: already dE/dZ
         if self._fused_delta:
             return grad
@@ -217,18 +238,24 @@ def _class_targets(Y, n_outputs, n_samples, dtype, name="Y"):
     return T
 
 
+@reference("losses.squared_error")
 def _se_value(Z, O, T):
+    check()
     diff = T - O
     return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / O.shape[0]
 
 
+@reference("losses.cross_entropy")
 def _ce_value(Z, O, T):
+    check()
     # -sum t log softmax(z) = sum_i t_i (logsumexp(z) - z_i); rows of T sum to 1
     lse = logsumexp(Z)
     return float(lse @ T.sum(axis=1) - np.einsum("ij,ij->", T, Z)) / Z.shape[0]
 
 
+@reference("losses.binary_cross_entropy")
 def _bce_value(Z, O, T):
+    check()
     return float(np.sum(np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z))))) / Z.shape[0]
 
 

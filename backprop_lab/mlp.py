@@ -35,6 +35,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ._fence import check, reference
 from ._validation import (as_float_array, as_int_list, check_2d, check_finite,
                           check_n_features, describe)
 from .activations import Activation, get_activation
@@ -154,9 +155,11 @@ class Trace:
         """``a[l]``, with ``a[0] = X``."""
         return self.X if l == 0 else self[l].a
 
+    @reference("MLP.trace.updated_weights")
     def updated_weights(self, lr: float) -> list:
         r"""The course's update :math:`W_{j,i} \leftarrow W_{j,i} + \alpha\, a_j \Delta_i`,
         averaged over the batch, for every layer, from the weights *before* the update."""
+        check()
         if self.T is None:
             raise ValueError("this trace has no targets, so no Δ: call trace(X, Y) with targets")
         n = self.X.shape[0]
@@ -359,12 +362,14 @@ class MLP:
 
     # --- forward ----------------------------------------------------------------------
 
+    @reference("MLP.forward")
     def _forward(self, X: Array, ws: "_Workspace | None" = None) -> tuple[list, Array]:
         """Activations ``[a0 = X, a1, ..., aL]`` and the output layer's ``in`` (logits).
 
         With a workspace, the hidden layers' arrays are reused buffers (training steps);
         without, every array is new.
         """
+        check()
         acts = [X]
         L = len(self.weights)
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
@@ -379,6 +384,7 @@ class MLP:
                 acts.append(self.output_activation.g(z))
         return acts, z
 
+    @reference("MLP.forward")
     def forward(self, X: Array) -> Array:
         """The prediction ``O = a[L]`` for a batch.
 
@@ -390,10 +396,12 @@ class MLP:
         -------
         ndarray, shape (n_samples, n_outputs)
         """
+        check()
         return self._forward(self._check_X(X))[0][-1]
 
     __call__ = forward
 
+    @reference("MLP.loss")
     def loss(self, X: Array, Y: Array) -> float:
         """Batch-mean loss ``E`` of the current weights.
 
@@ -403,12 +411,14 @@ class MLP:
         Y : array_like, shape (n_samples, n_outputs), or (n_samples,) integer labels for
             cross-entropy
         """
+        check()
         X, T = self._check_XY(X, Y)
         acts, Z = self._forward(X)
         return self.loss_function.value(Z, acts[-1], T)
 
     # --- backward ---------------------------------------------------------------------
 
+    @reference("MLP.gradients")
     def _backward(self, acts: list, T: Array, lr: float | None = None) -> tuple[list, list] | None:
         """Back-propagate δ = ∂E/∂in from the output layer to the first.
 
@@ -417,6 +427,7 @@ class MLP:
         back-propagate δ to the layer below, so every gradient comes from the weights as
         they were before the step.
         """
+        check()
         n = acts[0].shape[0]
         delta = self.loss_function.delta(acts[-1], T, self.output_activation)  # δ = dE_s/din, fresh array
         # the loss is a batch mean: scaling δ once scales every gradient (by lr too when
@@ -439,6 +450,7 @@ class MLP:
                 self.biases[l] -= gb
         return (dW, db) if lr is None else None
 
+    @reference("MLP.gradients")
     def gradients(self, X: Array, Y: Array) -> tuple[list, list]:
         """``dE/dW`` and ``dE/db`` of the batch-mean loss for every layer; weights unchanged.
 
@@ -454,6 +466,7 @@ class MLP:
         These are the libraries' gradients (δ = ∂E/∂in); the course's update
         ``W ← W + α a Δ`` equals ``W ← W − α dW``.
         """
+        check()
         X, T = self._check_XY(X, Y)
         acts, _ = self._forward(X)
         return self._backward(acts, T)
@@ -465,13 +478,16 @@ class MLP:
             ws = self.__dict__["_workspace"] = _Workspace()
         return ws
 
+    @reference("MLP.step")
     def _step(self, X: Array, T: Array, lr: float) -> float:
+        check()
         acts, Z = self._forward(X, self._ws)
         loss = self.loss_function.value(Z, acts[-1], T)
         if math.isfinite(loss):
             self._backward(acts, T, lr)
         return loss
 
+    @reference("MLP.step")
     def step(self, X: Array, Y: Array, lr: float) -> float:
         """One gradient-descent update ``W ← W − lr · dE/dW`` (and the biases) on one batch.
 
@@ -487,6 +503,7 @@ class MLP:
         FloatingPointError
             If the loss is NaN or infinite (the weights are then left unchanged).
         """
+        check()
         lr = _check_lr(lr)
         X, T = self._check_XY(X, Y)
         loss = self._step(X, T, lr)
@@ -497,6 +514,7 @@ class MLP:
 
     # --- training ---------------------------------------------------------------------
 
+    @reference("MLP.fit")
     def fit(self, X: Array, Y: Array, epochs: int = 100, lr: float = 0.1, batch_size: int | None = None,
             shuffle: bool = True, seed=None, validation_data: tuple | None = None,
             tol: float | None = None, patience: int = 10, progress: bool = True,
@@ -536,6 +554,7 @@ class MLP:
             If the loss becomes NaN or infinite, training stops with
             ``stop_reason == "diverged"`` and a ``RuntimeWarning``.
         """
+        check()
         from tqdm.auto import tqdm
 
         lr = _check_lr(lr)
@@ -598,9 +617,11 @@ class MLP:
 
     # --- prediction -------------------------------------------------------------------
 
+    @reference("MLP.predict")
     def predict(self, X: Array) -> Array:
         """Predictions: class labels ``(n_samples,)`` for a softmax output, 0/1 labels
         ``(n_samples, n_outputs)`` for binary cross-entropy, else the outputs ``O``."""
+        check()
         O = self.forward(X)
         if self.output_activation.name == "softmax":
             return O.argmax(axis=1)
@@ -608,6 +629,7 @@ class MLP:
             return (O >= 0.5).astype(np.int64)
         return O
 
+    @reference("MLP.accuracy")
     def accuracy(self, X: Array, labels: Array) -> float:
         """Fraction of samples classified correctly.
 
@@ -615,6 +637,7 @@ class MLP:
         targets ``(n_samples, n_outputs)`` otherwise (outputs are thresholded at 0.5, or
         compared by argmax when there are several outputs and squared error).
         """
+        check()
         O = self.forward(X)
         labels = np.asarray(labels)
         if self.output_activation.name == "softmax" or (O.shape[1] > 1 and self.loss_function.name == "squared_error"):
@@ -629,6 +652,7 @@ class MLP:
 
     # --- the teaching view ----------------------------------------------------------
 
+    @reference("MLP.trace")
     def trace(self, X: Array, Y: Array | None = None) -> Trace:
         r"""Every number of one forward and backward pass, in the course's notation.
 
@@ -648,6 +672,7 @@ class MLP:
             ``trace[l].in_``, ``.a``, ``.Delta`` (the course's Δ = −∂E_s/∂in, per sample),
             ``.dW``, ``.db`` for ``l = 1 .. L``; ``trace.Err = T − O``.
         """
+        check()
         if Y is None:
             X, T = self._check_X(X), None
         else:

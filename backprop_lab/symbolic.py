@@ -41,6 +41,7 @@ import sympy
 from sympy.core.function import AppliedUndef, UndefinedFunction
 from sympy.matrices import ImmutableMatrix, MatrixBase
 
+from ._fence import check, reference
 from ._validation import as_float_array, as_index, as_int_list, check_finite, describe, lookup
 from .equivalence import Equivalence, equivalent  # re-exported: the notebooks import them from here
 
@@ -249,6 +250,7 @@ class SymbolicNet:
                              "not a single expression")
         return act.g(sympy.sympify(z))
 
+    @reference("symbolic.SymbolicNet.g_prime")
     def g_prime(self, l: int) -> Matrix:
         r"""``g'(in[l])`` of every unit of layer ``l``, shape (1, n_l), as the course writes it.
 
@@ -260,6 +262,7 @@ class SymbolicNet:
         ValueError
             For a softmax layer, whose derivative is a Jacobian, not one number per unit.
         """
+        check()
         act = self._act(l)
         if not act.elementwise:
             raise ValueError(f"layer {l} uses softmax: its derivative couples the units (a Jacobian), "
@@ -275,6 +278,7 @@ class SymbolicNet:
                 f"output_activation={self.output_activation!r}, loss={self.loss!r})")
 
 
+@reference("symbolic.network")
 def network(layer_sizes: Sequence[int] = (2, 2, 2), activation="sigmoid", output_activation=None,
             loss: str = "squared_error") -> SymbolicNet:
     r"""Symbols and expressions of a small network for one sample, in the course's notation.
@@ -310,6 +314,7 @@ def network(layer_sizes: Sequence[int] = (2, 2, 2), activation="sigmoid", output
     >>> net.in_[1]
     Matrix([[b^{(1)}_{1} + w^{(1)}_{1,1}*x_1 + w^{(1)}_{2,1}*x_2, b^{(1)}_{2} + w^{(1)}_{1,2}*x_1 + w^{(1)}_{2,2}*x_2]])
     """
+    check()
     sizes = tuple(as_int_list(layer_sizes, "layer_sizes"))
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
@@ -359,6 +364,7 @@ def _loss(loss: str, o: Matrix, t: Matrix) -> Expr:
 # Derivations
 # =====================================================================================
 
+@reference("symbolic.deltas_direct")
 def deltas_direct(net: SymbolicNet) -> Layers:
     r"""The course's :math:`\Delta_i = -\partial E / \partial in_i` of every unit, by differentiating ``E``.
 
@@ -376,6 +382,7 @@ def deltas_direct(net: SymbolicNet) -> Layers:
     Layers of Matrix
         ``Delta[l]`` of shape (1, n_l) for ``l = 1 .. L``, in terms of ``x``, ``t``, ``W``, ``b``.
     """
+    check()
     _check_net(net)
     acts = [net._hidden] * (net.L - 1) + [net._output]
     deltas = Layers()
@@ -389,6 +396,7 @@ def deltas_direct(net: SymbolicNet) -> Layers:
     return deltas
 
 
+@reference("symbolic.deltas_backprop")
 def deltas_backprop(net: SymbolicNet) -> Layers:
     r"""The course's :math:`\Delta` of every unit by the back-propagation rules.
 
@@ -411,6 +419,7 @@ def deltas_backprop(net: SymbolicNet) -> Layers:
     Layers of Matrix
         ``Delta[l]`` of shape (1, n_l) for ``l = 1 .. L``.
     """
+    check()
     _check_net(net)
     L = net.L
     deltas = Layers({L: _output_delta(net)})
@@ -419,7 +428,9 @@ def deltas_backprop(net: SymbolicNet) -> Layers:
     return Layers(sorted(deltas.items()))
 
 
+@reference("symbolic.deltas_backprop")
 def _output_delta(net: SymbolicNet) -> Matrix:
+    check()
     o, t, err = net.O, net.t, net.Err
     if net._output.elementwise:                       # Δ_i = Err_i g'(in_i)
         return err.multiply_elementwise(net.g_prime(net.L))
@@ -429,6 +440,7 @@ def _output_delta(net: SymbolicNet) -> Matrix:
     return o.multiply_elementwise(err - Matrix.ones(1, len(o)) * s)
 
 
+@reference("symbolic.weight_gradient")
 def weight_gradient(net: SymbolicNet, l: int, j: int, i: int) -> Expr:
     r""":math:`\partial E / \partial w^{(l)}_{j,i}` by direct differentiation.
 
@@ -451,6 +463,7 @@ def weight_gradient(net: SymbolicNet, l: int, j: int, i: int) -> Expr:
     >>> weight_gradient(net, 1, 1, 1)
     -x_1*(-b^{(1)}_{1} + t_1 - w^{(1)}_{1,1}*x_1)
     """
+    check()
     _check_net(net)
     l = _check_layer(net, l)
     j = _check_unit(j, "j", net.layer_sizes[l - 1], f"units of layer {l - 1}")
@@ -458,8 +471,10 @@ def weight_gradient(net: SymbolicNet, l: int, j: int, i: int) -> Expr:
     return sympy.diff(net.E, net.W[l][j - 1, i - 1])
 
 
+@reference("symbolic.bias_gradient")
 def bias_gradient(net: SymbolicNet, l: int, i: int) -> Expr:
     r""":math:`\partial E / \partial b^{(l)}_i` by direct differentiation (``i`` from 1)."""
+    check()
     _check_net(net)
     l = _check_layer(net, l)
     i = _check_unit(i, "i", net.layer_sizes[l], f"units of layer {l}")
@@ -489,6 +504,7 @@ def _check_unit(k, name: str, n: int, what: str) -> int:
 # NumPy bridge
 # =====================================================================================
 
+@reference("symbolic.substitute_params")
 def substitute_params(net: SymbolicNet, weights=None, biases=None, x=None, t=None) -> dict:
     """Map NumPy values onto the network's symbols, for ``expr.subs(...)`` or :func:`to_numpy`.
 
@@ -518,6 +534,7 @@ def substitute_params(net: SymbolicNet, weights=None, biases=None, x=None, t=Non
         When a list has the wrong length or an array the wrong shape, naming it and the
         shape the network expects; for NaN or infinite values.
     """
+    check()
     _check_net(net)
     values: dict = {}
     if weights is not None:
@@ -555,6 +572,7 @@ def _put(values: dict, syms: Matrix, arr, name: str, shape: tuple, meaning: str)
     values.update(zip(syms, (float(v) for v in arr.reshape(-1))))
 
 
+@reference("symbolic.to_numpy")
 def to_numpy(expr, symbols: Sequence) -> Callable:
     """Compile an expression (or Matrix) into a NumPy function of ``symbols``.
 
@@ -587,6 +605,7 @@ def to_numpy(expr, symbols: Sequence) -> Callable:
     >>> float(f(0.0)), float(f({x: 0.0}))
     (0.5, 0.5)
     """
+    check()
     if not isinstance(expr, (sympy.Basic, MatrixBase)):
         expr = sympy.sympify(expr)
     syms = _symbol_tuple(symbols, "symbols")

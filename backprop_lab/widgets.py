@@ -29,6 +29,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import datasets, plots
+from ._fence import check, reference
 from .activations import ACTIVATIONS
 from .mlp import MLP
 
@@ -301,8 +302,10 @@ def activation_explorer(activation: str = "sigmoid", limit: float = 8.0) -> Acti
 
 # --- the vanishing-gradient explorer -------------------------------------------------------
 
+@reference("widgets.layer_gradient_norms")
 def layer_gradient_norms(net: MLP, X, Y) -> np.ndarray:
     """``‖∂E/∂W[l]‖`` (Frobenius) for every layer ``l = 1 .. L``, shape ``(L,)``."""
+    check()
     dW, _ = net.gradients(X, Y)
     return np.array([np.linalg.norm(g) for g in dW])
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
 import uuid
 from dataclasses import dataclass, field
 
-from .execute import nbgrader_meta
+from .execute import is_graded_test, nbgrader_meta
+from .scan import allowed_in, library_names, scan
 
 __all__ = ["Finding", "inspect", "repair", "suspicious_code", "KINDS"]
 
@@ -74,23 +74,9 @@ def _similar(a, b) -> float:
 
 _FLAGS = ("grade", "solution", "locked", "task", "points")
 
-# code that reaches for what a test relies on; reported, never executed here
-_SUSPICIOUS = [
-    (re.compile(r"^\s*(np|numpy)(\.\w+)+\s*=[^=]", re.M), "replaces a NumPy function"),
-    (re.compile(r"^\s*(backprop_lab|grading|task)(\.\w+)+\s*=[^=]", re.M), "replaces part of backprop_lab"),
-    (re.compile(r"sys\.modules\s*\["), "edits sys.modules"),
-    (re.compile(r"\b(builtins|__builtins__)\b"), "touches builtins"),
-    (re.compile(r"def\s+__eq__\s*\("), "defines __eq__"),
-    (re.compile(r"\bsolutions/|gradebook\.db|\bautograded/|\bsubmitted/"), "names a grading folder"),
-    (re.compile(r"^\s*(import|from)\s+(socket|urllib|requests|http\.client|ftplib|subprocess)\b", re.M),
-     "opens network connections or processes"),
-    (re.compile(r"signal\.(signal|SIG_IGN)"), "changes signal handling"),
-]
-
-
 def suspicious_code(source: str) -> list[str]:
-    """What in a student's code looks like tampering with the tests (a list of reasons)."""
-    return [why for pattern, why in _SUSPICIOUS if pattern.search(source)]
+    """What in a student's code looks like tampering or a shortcut (a list of reasons)."""
+    return [f.why for f in scan(source)]
 
 
 @dataclass
@@ -152,7 +138,28 @@ def _match(sub, rel) -> _Match:
     return m
 
 
-def _compare(sub_cell, ref_cell, gid: str) -> list[Finding]:
+def _context(rel) -> tuple[dict, dict]:
+    """From the release: the library names its read-only code cells bind, and for every
+    answer cell the references its tests allow."""
+    names = library_names(c.source for c in rel.cells if c.cell_type == "code" and _read_only(nbgrader_meta(c))
+                          and not is_graded_test(c))
+    allow: dict = {}
+    answer = None
+    for c in rel.cells:
+        meta = nbgrader_meta(c)
+        if meta.get("solution") and c.cell_type == "code":
+            answer = meta.get("grade_id")
+        elif is_graded_test(c) and answer is not None:
+            allow[answer] = allow.get(answer, ()) + allowed_in(c.source)
+    return names, allow
+
+
+def _flags(source, context, gid=None) -> list[str]:
+    names, allow = context
+    return [str(f) for f in scan(source, names, allow.get(gid, ()))]
+
+
+def _compare(sub_cell, ref_cell, gid: str, context=None) -> list[Finding]:
     out = []
     meta, ref_meta = nbgrader_meta(sub_cell), nbgrader_meta(ref_cell)
     changed = [f"{k}: {ref_meta.get(k)!r} -> {meta.get(k)!r}" for k in _FLAGS if meta.get(k) != ref_meta.get(k)]
@@ -162,9 +169,9 @@ def _compare(sub_cell, ref_cell, gid: str) -> list[Finding]:
         out.append(Finding("metadata", gid, f"cell type changed from {ref_cell.cell_type} to {sub_cell.cell_type}; reset"))
     if _read_only(ref_meta) and _norm(sub_cell.source) != _norm(ref_cell.source):
         out.append(Finding("edited", gid, "a read-only cell was edited; the original is graded"))
-    if ref_meta.get("solution") and sub_cell.cell_type == "code":
-        for why in suspicious_code(_norm(sub_cell.source)):
-            out.append(Finding("suspicious", gid, f"the answer {why}"))
+    if ref_meta.get("solution") and sub_cell.cell_type == "code" and context is not None:
+        for why in _flags(sub_cell.source, context, gid):
+            out.append(Finding("suspicious", gid, f"the answer, {why}"))
     return out
 
 
@@ -184,15 +191,19 @@ def inspect(sub, rel) -> list[Finding]:
     m = _match(sub, rel)
     released = {_gid(c): c for c in rel.cells if _gid(c)}
     findings = list(m.findings)
+    context = _context(rel)
     for gid, k in m.position.items():
         if not any(f.grade_id == gid and f.kind == "stripped" for f in findings):
-            findings += _compare(sub.cells[k], released[gid], gid)
+            findings += _compare(sub.cells[k], released[gid], gid, context)
+        elif sub.cells[k].cell_type == "code" and nbgrader_meta(released[gid]).get("solution"):
+            findings += [Finding("suspicious", gid, f"the answer, {why}") for why in _flags(sub.cells[k].source,
+                                                                                          context, gid)]
     matched = set(m.position.values())
     for k, cell in enumerate(sub.cells):
         if k not in matched and k not in m.demote:
             if cell.cell_type == "code":
-                for why in suspicious_code(_norm(cell.source)):
-                    findings.append(Finding("suspicious", None, f"added cell {k} {why}"))
+                for why in _flags(cell.source, context):
+                    findings.append(Finding("suspicious", None, f"added cell {k}, {why}"))
             findings.append(Finding("added", None, f"cell {k} ({cell.cell_type}) was added by the student"))
     return sorted(findings, key=lambda f: KINDS.index(f.kind))
 

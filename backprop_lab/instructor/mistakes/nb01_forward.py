@@ -67,16 +67,16 @@ MISTAKES = [
     Mistake(
         "forward-transposed-worked-example", NB, "worked_example_params",
         "W1 = np.array([[w1, w3],    # row 0: from i1 (to h1, to h2)\n"
-        "               [w2, w4]])   # row 1: from i2\n"
-        "W2 = np.array([[w5, w7],    # row 0: from h1 (to o1, to o2)\n"
-        "               [w6, w8]])   # row 1: from h2",
-        "W1 = np.array([[w1, w2],\n               [w3, w4]])\n"
-        "W2 = np.array([[w5, w6],\n               [w7, w8]])",
+        "                   [w2, w4]])   # row 1: from i2\n"
+        "    W2 = np.array([[w5, w7],    # row 0: from h1 (to o1, to o2)\n"
+        "                   [w6, w8]])   # row 1: from h2",
+        "W1 = np.array([[w1, w2],\n                   [w3, w4]])\n"
+        "    W2 = np.array([[w5, w6],\n                   [w7, w8]])",
         "The worked example's weights are written row by row as read (one row per target unit): "
         "W1 and W2 are transposed."),
     Mistake(
         "forward-swapped-biases", NB, "worked_example_params",
-        "b1 = np.array([bias_hidden, bias_hidden])\nb2 = np.array([bias_output, bias_output])",
-        "b1 = np.array([bias_output, bias_output])\nb2 = np.array([bias_hidden, bias_hidden])",
+        "b1 = np.array([bias_hidden, bias_hidden])\n    b2 = np.array([bias_output, bias_output])",
+        "b1 = np.array([bias_output, bias_output])\n    b2 = np.array([bias_hidden, bias_hidden])",
         "The worked example's hidden and output biases are swapped."),
 ]

@@ -56,9 +56,20 @@ MISTAKES = [
         "The cross-entropy forgets the minus sign (a negative loss)."),
     Mistake(
         "loss-dE-dw-wrong-variable", NB, "dE_dw",
-        "dE_dw = sympy.diff(E, w)",
-        "dE_dw = sympy.diff(E, x)",
+        "return sympy.diff(E, w)",
+        "return sympy.diff(E, x)",
         "dE/dw is differentiated with respect to the input x instead of the weight w."),
+    Mistake(
+        "loss-dE-dw-notebook-E", NB, "dE_dw",
+        "    E = sympy.Rational(1, 2) * (t - sigmoid(w * x + b)) ** 2\n",
+        "",
+        "neuron_gradient differentiates the notebook's E (built from the notebook's own symbols) instead "
+        "of building E from its arguments: for the test's symbols the result is 0."),
+    Mistake(
+        "loss-dE-dw-missing-half", NB, "dE_dw",
+        "E = sympy.Rational(1, 2) * (t - sigmoid(w * x + b)) ** 2",
+        "E = (t - sigmoid(w * x + b)) ** 2",
+        "The neuron's loss leaves out the factor 1/2, so dE/dw is twice too large."),
     Mistake(
         "loss-sigmoid-prime-one-minus-z", NB, "sigmoid_prime",
         "sigmoid_prime = a * (1 - a)",
@@ -70,23 +81,50 @@ MISTAKES = [
         "sigmoid_prime = dsigma_dz",
         "sigma' is left as SymPy's exp(-z)/(1 + exp(-z))**2 instead of being written through a = sigma(z)."),
     Mistake(
+        "loss-sigmoid-proof-not-substituted", NB, "sigmoid_prime",
+        "proof = sympy.simplify(dsigma_dz - sigmoid_prime.subs(a, sigmoid(z)))",
+        "proof = sympy.simplify(dsigma_dz - sigmoid_prime)",
+        "The proof subtracts a (1 - a) without substituting a = sigma(z), so the difference is not 0."),
+    Mistake(
         "loss-delta-sign-error", NB, "Delta_out",
-        "Err = target - o_out",
-        "Err = o_out - target",
+        "Err = t - o",
+        "Err = o - t",
         "The output delta uses Err = o - t: it is the libraries' delta = dE/din, not the course's Delta."),
     Mistake(
         "loss-delta-missing-gprime", NB, "Delta_out",
-        "Delta_out = Err * o_out * (1 - o_out)",
-        "Delta_out = Err",
+        "return Err * g_prime",
+        "return Err",
         "The output delta forgets the factor g'(in): Delta = Err."),
     Mistake(
         "loss-delta-gprime-of-wrong-argument", NB, "Delta_out",
-        "Delta_out = Err * o_out * (1 - o_out)",
-        "Delta_out = Err * sigmoid(o_out) * (1 - sigmoid(o_out))",
-        "The output delta evaluates g' at the output o instead of at in: sigma(o)(1 - sigma(o))."),
+        "g_prime = sympy.diff(g(in_), in_)",
+        "g_prime = sympy.diff(g(in_), in_).subs(in_, o)",
+        "The output delta evaluates g' at the output o instead of at in: g'(g(in))."),
+    Mistake(
+        "loss-delta-g-instead-of-gprime", NB, "Delta_out",
+        "g_prime = sympy.diff(g(in_), in_)",
+        "g_prime = g(in_)",
+        "The output delta multiplies Err by g(in) = o instead of by its derivative g'(in)."),
+    Mistake(
+        "loss-delta-sigmoid-gprime-for-any-g", NB, "Delta_out",
+        "g_prime = sympy.diff(g(in_), in_)",
+        "g_prime = o * (1 - o)",
+        "The output delta uses the sigmoid's g' = o (1 - o) whatever g is: right for the sigmoid, wrong "
+        "for tanh or an undefined g."),
     Mistake(
         "loss-chain-rule-sign", NB, "dE_dw_chain",
-        "dE_dw_chain = -Delta_out.subs(in_, w * x + b) * din_dw",
-        "dE_dw_chain = Delta_out.subs(in_, w * x + b) * din_dw",
+        "dE_dw = -Delta.subs(in_, in_expr) * din_dw",
+        "dE_dw = Delta.subs(in_, in_expr) * din_dw",
         "The chain rule drops the minus sign: dE/dw = Delta x instead of -Delta x."),
+    Mistake(
+        "loss-chain-rule-no-substitution", NB, "dE_dw_chain",
+        "-Delta.subs(in_, in_expr) * din_dw",
+        "-Delta * din_dw",
+        "The chain rule multiplies Delta(in) by din/dw without substituting in = in_expr: the result "
+        "still contains in."),
+    Mistake(
+        "loss-chain-rule-notebook-x", NB, "dE_dw_chain",
+        "din_dw = sympy.diff(in_expr, w)",
+        "din_dw = x",
+        "din/dw is written as the notebook's x instead of differentiating in_expr with respect to w."),
 ]

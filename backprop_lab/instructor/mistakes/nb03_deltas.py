@@ -1,58 +1,85 @@
-"""Common mistakes of notebook 3, *Deriving the deltas* (``03-deltas/deltas``)."""
+"""Common mistakes of notebook 3, *Deriving the deltas* (``03-deltas/deltas``).
+
+The SymPy tasks are functions (``weighted_sums``, ``output_deltas``, ``hidden_deltas``,
+``deltas_by_differentiation``, ``weight_gradients``, ``mazur_update``) that the tests call on
+symbols and sizes of their own; the cell after each function applies it to the 2-2-2 network.
+"""
 
 from . import Mistake
 
 NB = "03-deltas/deltas"
 
 MISTAKES = [
+    # 3.1 weighted_sums
     Mistake("deltas-in2-transposed-weights", NB, "in_2",
-            "a_1 * W_2 + b_2", "a_1 * W_2.T + b_2",
-            "Multiplies the hidden activations by W_2 transposed, so output i sums the weights leaving "
-            "hidden unit i instead of those entering output i."),
+            "a_prev * W + b", "a_prev * W.T + b",
+            "Multiplies the activations by W transposed, so unit i sums the weights leaving unit i of the layer "
+            "below instead of those entering unit i (and the product fails for non-square W)."),
+    Mistake("deltas-in2-missing-bias", NB, "in_2",
+            "return a_prev * W + b", "return a_prev * W",
+            "Forgets the biases: returns Σ_j a_j W_{j,i} without + b_i."),
+    # 3.2 output_deltas
     Mistake("deltas-output-sign", NB, "Delta_o",
             "(T[i] - O[i])", "(O[i] - T[i])",
             "Writes Err = o − t, which gives ∂E/∂in (the libraries' δ) instead of the course's Δ = −∂E/∂in."),
     Mistake("deltas-output-missing-gprime", NB, "Delta_o",
-            "(T[i] - O[i]) * O[i] * (1 - O[i])", "(T[i] - O[i])",
-            "Uses the error Err_i alone as the output delta and forgets the factor g'(in_i) = o_i (1 − o_i)."),
+            "(T[i] - O[i]) * g_prime[i]", "(T[i] - O[i])",
+            "Uses the error Err_i alone as the output delta and forgets the factor g'(in_i)."),
+    Mistake("deltas-output-sigmoid-hardcoded", NB, "Delta_o",
+            "(T[i] - O[i]) * g_prime[i]", "(T[i] - O[i]) * O[i] * (1 - O[i])",
+            "Writes the sigmoid's g' = o_i (1 − o_i) into the rule instead of using the g_prime passed in, "
+            "which is wrong for any other activation."),
+    # 3.3 hidden_deltas
     Mistake("deltas-hidden-swapped-indices", NB, "Delta_h",
-            "W_2[j, i]", "W_2[i, j]",
-            "Sums W_{i,j} Δ_i instead of W_{j,i} Δ_i: reads the course text's W_{i,j} as our W_2[i, j], so hidden "
-            "unit j collects the error through the weights of the other hidden unit."),
+            "W[j, i] * Delta_next[i]", "W[i, j] * Delta_next[i]",
+            "Sums W_{i,j} Δ_i instead of W_{j,i} Δ_i: reads the course text's W_{i,j} as our W[i, j], so hidden "
+            "unit j collects the error through the weights of another unit."),
     Mistake("deltas-hidden-missing-gprime", NB, "Delta_h",
-            "a_1[j] * (1 - a_1[j]) * sum(", "sum(",
+            "g_prime[j] * sum(", "sum(",
             "Back-propagates Σ_i W_{j,i} Δ_i without the hidden unit's own factor g'(in_j)."),
     Mistake("deltas-hidden-gprime-of-output", NB, "Delta_h",
-            "a_1[j] * (1 - a_1[j])", "O[j] * (1 - O[j])",
-            "Takes g' of the output unit (o_j (1 − o_j)) instead of the hidden unit's a_j (1 − a_j)."),
+            "g_prime_h = a_1.applyfunc(lambda a: a * (1 - a))", "g_prime_h = O.applyfunc(lambda o: o * (1 - o))",
+            "Gives hidden_deltas the output units' g' (o_j (1 − o_j)) for our network instead of the hidden "
+            "units' a_j (1 − a_j)."),
+    Mistake("deltas-hidden-fixed-size", NB, "Delta_h",
+            "n, m = W.shape", "n, m = 2, 2",
+            "Writes the rule for the 2-2-2 network only (two hidden units, two outputs) instead of for any "
+            "layer sizes."),
+    # 3.4 deltas_by_differentiation
     Mistake("deltas-direct-missing-minus", NB, "Delta_h_direct",
-            "-sympy.diff(E, b_1[j])", "sympy.diff(E, b_1[j])",
+            "-sympy.diff(E, b_j)", "sympy.diff(E, b_j)",
             "Differentiates directly but forgets that Δ is −∂E/∂in, so the direct deltas have the wrong sign."),
+    Mistake("deltas-direct-column", NB, "Delta_h_direct",
+            "sympy.Matrix([[-sympy.diff(E, b_j) for b_j in b]])", "sympy.Matrix([-sympy.diff(E, b_j) for b_j in b])",
+            "Builds sympy.Matrix from a flat list, which gives a column (n × 1) instead of the row of deltas."),
+    # 3.5 weight_gradients (and the picks of w5, w1 after it)
     Mistake("deltas-gradient-sign", NB, "dE_dw",
-            "dE_dw5 = -a_1[0] * Delta_o[0]", "dE_dw5 = a_1[0] * Delta_o[0]",
-            "Writes ∂E/∂w5 = a_j Δ_i, the course's update direction, instead of the gradient −a_j Δ_i."),
+            "-a_prev[j] * Delta[i]", "a_prev[j] * Delta[i]",
+            "Writes ∂E/∂W_{j,i} = a_j Δ_i, the course's update direction, instead of the gradient −a_j Δ_i."),
+    Mistake("deltas-gradient-transposed", NB, "dE_dw",
+            "sympy.Matrix(len(a_prev), len(Delta), lambda j, i: -a_prev[j] * Delta[i])",
+            "sympy.Matrix(len(Delta), len(a_prev), lambda i, j: -a_prev[j] * Delta[i])",
+            "Lays the gradients out with one row per receiving unit, the transpose of W's (fan_in, fan_out)."),
     Mistake("deltas-w5-from-h2", NB, "dE_dw",
-            "-a_1[0] * Delta_o[0]", "-a_1[1] * Delta_o[0]",
+            "dE_dw5 = dE_dW_2[0, 0]", "dE_dw5 = dE_dW_2[1, 0]",
             "Maps w5 to the wrong sending unit (h_2 instead of h_1), which gives ∂E/∂w6."),
+    # 3.6 gradient_w5_w1
     Mistake("deltas-lambdify-argument-order", NB, "gradient_w5_w1",
             "f(*[values[s] for s in net.symbols])", "f(*values.values())",
             "Calls the lambdified function with the values in the dictionary's order (weights first) instead of "
             "the order of net.symbols it was compiled with."),
-    Mistake("deltas-mazur-w5-w6-swapped", NB, "mazur",
-            "np.array([[0.40, 0.50],      # from h1: w5 (to o1), w7 (to o2)\n"
-            "                           [0.45, 0.55]])",
-            "np.array([[0.45, 0.50],      # from h1: w5 (to o1), w7 (to o2)\n"
-            "                           [0.40, 0.55]])",
-            "Swaps w5 and w6 (both enter o1): takes w5 for the weight from h2 and w6 for the one from h1."),
-    Mistake("deltas-mazur-rows-are-receivers", NB, "mazur",
-            "np.array([[0.40, 0.50],      # from h1: w5 (to o1), w7 (to o2)\n"
-            "                           [0.45, 0.55]])",
-            "np.array([[0.40, 0.45],      # from h1: w5 (to o1), w7 (to o2)\n"
-            "                           [0.50, 0.55]])",
-            "Writes one row per receiving output unit (w5, w6 into o1 on the first row), i.e. W2 transposed, "
-            "which swaps w6 and w7."),
+    # 3.7 mazur_update (the example's weights are given data: the transpose trap is graded in notebook 1)
     Mistake("deltas-update-plus-sign", NB, "mazur",
-            "w5_new = weights_mazur[1][0, 0] - lr * dE_dw5_value",
-            "w5_new = weights_mazur[1][0, 0] + lr * dE_dw5_value",
+            "w5_new = weights[1][0, 0] - lr * g5", "w5_new = weights[1][0, 0] + lr * g5",
             "Adds α ∂E/∂w5 (mixing up the course's +α a_j Δ_i with the gradient), moving w5 uphill."),
+    Mistake("deltas-mazur-fixed-lr", NB, "mazur",
+            "w5_new = weights[1][0, 0] - lr * g5\n    w1_new = weights[0][0, 0] - lr * g1",
+            "w5_new = weights[1][0, 0] - 0.5 * g5\n    w1_new = weights[0][0, 0] - 0.5 * g1",
+            "Writes the article's α = 0.5 into the update instead of using the argument lr."),
+    Mistake("deltas-mazur-update-in-place", NB, "mazur",
+            "w5_new = weights[1][0, 0] - lr * g5", "weights[1][0, 0] -= lr * g5\n    w5_new = weights[1][0, 0]",
+            "Updates w5 inside the caller's weight array (in place) instead of computing the new value."),
+    Mistake("deltas-mazur-w5-from-w6", NB, "mazur",
+            "weights[1][0, 0] - lr * g5", "weights[1][1, 0] - lr * g5",
+            "Takes the old w5 from W2[1, 0], which is w6 (h_2 → o_1), instead of W2[0, 0] (h_1 → o_1)."),
 ]

@@ -1,34 +1,10 @@
-r"""The checks that the course notebooks' test cells call.
-
-Every test cell starts with ``t = task("2.1 dense_forward")`` and then calls the checks of
-that task::
-
-    from backprop_lab.grading import task
-    t = task("1.3 dense_forward")
-    out = t.call(dense_forward, X, W, b)        # not implemented? modified its input?
-    t.shape(out, (4, 3), "dense_forward(X, W, b)")
-    t.close(out, X @ W + b, "dense_forward(X, W, b)")
-
-A failing check raises :class:`GradingError` (an ``AssertionError``, so nbgrader scores the
-cell 0) whose message names the task, what was expected, what was found and, where the
-numbers show it, the usual cause::
-
-    Task 1.3 dense_forward: dense_forward(X, W, b) has shape (3, 4); expected (4, 3).
-    Hint: the result is the transpose of what was expected: one sample per row, one unit per column.
-
-Tests cannot be fooled by a student cell that replaces NumPy functions (``np.allclose =
-lambda *a, **k: True``): :func:`task` restores every NumPy function that a cell replaced
-before the test runs, and the checks compare numbers with functions captured when this
-module was imported, on plain ``ndarray`` copies, never with the student's objects' own
-``__eq__``.
-"""
+"""The checks of a graded task (:func:`task`, :class:`Task`); see :mod:`backprop_lab.grading`."""
 
 from __future__ import annotations
 
-import math
+import functools
 import sys
 import textwrap
-import types
 from typing import Any, Callable
 
 import numpy as np
@@ -36,9 +12,12 @@ import numpy.linalg
 import numpy.random
 import numpy.testing
 
-__all__ = ["task", "Task", "GradingError", "restore_numpy", "protect_package"]
+from .. import _fence
+from .state import protect_package, restore_numpy
 
-# --- the real NumPy and backprop_lab, captured before any student cell runs ------------
+__all__ = ["task", "Task", "GradingError", "watch_cells"]
+
+# --- the real NumPy, captured before any student cell runs --------------------------------
 
 _array = np.array
 _abs = np.abs
@@ -48,66 +27,6 @@ _argmax = np.argmax
 _unravel = np.unravel_index
 _ndarray = np.ndarray
 _float64 = np.float64
-_MISSING = object()
-
-#: name -> (module or class, {attribute: original}) for every protected namespace
-_PROTECTED: dict = {}
-
-
-def _protect(name: str, obj) -> None:
-    """Record the functions, classes and modules that ``obj`` holds now."""
-    if name not in _PROTECTED:
-        _PROTECTED[name] = (obj, {k: v for k, v in vars(obj).items()
-                                  if callable(v) or isinstance(v, (types.ModuleType, property, staticmethod,
-                                                                   classmethod))})
-
-
-def protect_package() -> None:
-    """Protect every loaded ``backprop_lab`` module and the classes defined in it.
-
-    Called when ``backprop_lab`` is imported (the notebooks' first cell), before any
-    student code runs; modules imported later are added by :func:`task`.
-    """
-    for name, mod in list(sys.modules.items()):
-        if (name == "backprop_lab" or name.startswith("backprop_lab.")) and mod is not None:
-            _protect(name, mod)
-            for attr, value in list(vars(mod).items()):
-                if isinstance(value, type) and getattr(value, "__module__", None) == name:
-                    _protect(f"{name}.{attr}", value)
-
-
-for _name, _mod in {"numpy": np, "numpy.testing": np.testing, "numpy.linalg": np.linalg,
-                    "numpy.random": np.random}.items():
-    _protect(_name, _mod)
-_protect("numpy.ndarray", np.ndarray)
-
-
-def restore_numpy() -> list[str]:
-    """Put back every NumPy or backprop_lab function, class or module that was replaced
-    or deleted since it was protected.
-
-    Returns
-    -------
-    list of str
-        The names that were restored, e.g. ``["numpy.allclose"]``.
-    """
-    restored = []
-    for name, (obj, snapshot) in _PROTECTED.items():
-        current = vars(obj)
-        for attr, original in snapshot.items():
-            if current.get(attr, _MISSING) is not original:
-                try:
-                    setattr(obj, attr, original)
-                except (AttributeError, TypeError):  # immutable built-in types: cannot have changed
-                    continue
-                restored.append(f"{name}.{attr}")
-    # a student may also have put a fake module into sys.modules
-    for name in ("numpy", "numpy.testing", "numpy.linalg", "numpy.random"):
-        real = _PROTECTED[name][0]
-        if sys.modules.get(name) is not real:
-            sys.modules[name] = real
-            restored.append(f"sys.modules[{name!r}]")
-    return restored
 
 
 class GradingError(AssertionError):
@@ -234,10 +153,35 @@ class Task:
     ----------
     name : str
         As the notebook numbers it, e.g. ``"1.3 dense_forward"``; it starts every message.
+    allow : tuple of str
+        References of the course library that the student's code may call while this task
+        is tested (see :func:`task`).
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, allow: tuple = ()):
         self.name = name
+        self.allow = tuple(allow)
+        self._fenced_at = len(_fence.state.violations)
+
+    def _fenced(self, mark: int | None = None) -> None:
+        """Fail if the student's code called a fenced reference since ``mark`` (default: since
+        the task started), even if it caught the refusal."""
+        new = _fence.state.violations[self._fenced_at if mark is None else mark:]
+        if new:
+            self.fail(_fence.message(self.name, new[0].reference).split(": ", 1)[1])
+
+    def _run_student(self, fn, args, kwargs):
+        """Call student code with the fence armed for this task; refusals fail the task."""
+        mark = len(_fence.state.violations)
+        _fence.arm(self.name, self.allow)
+        try:
+            return fn(*args, **kwargs)
+        except _fence.FencedReference:
+            self._fenced(mark)
+            raise
+        finally:
+            _fence.disarm()
+            self._fenced(mark)
 
     def fail(self, message: str, hint: str | None = None):
         """Raise :class:`GradingError` with the task's name and an optional hint."""
@@ -262,7 +206,7 @@ class Task:
                   for path, arr in _arrays_in(value)]
         not_implemented = False
         try:
-            result = fn(*args, **kwargs)
+            result = self._run_student(fn, args, kwargs)
         except NotImplementedError:
             not_implemented = True  # reported below, without the stub's traceback
         except GradingError:
@@ -288,7 +232,7 @@ class Task:
         """The student's function must raise ``exc_type`` (whose message contains ``match``)."""
         label = getattr(fn, "__name__", repr(fn))
         try:
-            fn(*args, **kwargs)
+            self._run_student(fn, args, kwargs)
         except NotImplementedError:
             if exc_type is not NotImplementedError:
                 self.fail(f"{label} is not implemented yet (it raises NotImplementedError)")
@@ -385,7 +329,7 @@ class Task:
 
         ``namespace`` maps names in string answers to symbols (e.g. ``net.namespace``).
         """
-        from .symbolic import equivalent
+        from ..symbolic import equivalent
 
         if expr is None:
             self.fail(f"{what} is None; assign your expression to it")
@@ -402,17 +346,116 @@ class Task:
         self.fail(f"{what} is not equal to the expected expression: {result.reason}", hint)
 
 
-def task(name: str) -> Task:
-    """Start the checks of one task: restores any NumPy function a student cell replaced.
+def _checked(method):
+    """A check runs with the fence armed (a student's value may compute lazily, e.g. in
+    ``__array__``) and fails if the student's code called a fenced reference in the task."""
+    @functools.wraps(method)
+    def check(self, *args, **kwargs):
+        _fence.arm(self.name, self.allow)
+        try:
+            result = method(self, *args, **kwargs)
+        except _fence.FencedReference:
+            self._fenced()
+            raise
+        finally:
+            _fence.disarm()
+        self._fenced()
+        return result
+    return check
+
+
+for _name in ("array", "shape", "dtype", "finite", "close", "scalar", "true", "equivalent"):
+    setattr(Task, _name, _checked(getattr(Task, _name)))
+
+
+def task(name: str, allow=()) -> Task:
+    """Start the checks of one task.
+
+    Restores any NumPy or backprop_lab function that a student cell replaced, and arms the
+    reference fence (:mod:`backprop_lab._fence`) for the rest of the test cell: while it
+    runs, the course library's reference implementations refuse to serve the student's
+    code, so that the task's points go to the student's own work.
 
     Parameters
     ----------
     name : str
         The task as the notebook numbers it, e.g. ``"1.3 dense_forward"``.
+    allow : iterable of str
+        References the student's code may call in this task, because the task gives them
+        to it: ``allow=["activations"]`` when the test passes the library's activations in,
+        ``allow=["MLP.loss", "MLP.gradients"]`` for a training loop given a network.
     """
     protect_package()  # modules imported since (e.g. backprop_lab.symbolic in a setup cell)
     restored = restore_numpy()
     if restored:
-        print(f"note: restored {', '.join(restored[:5])}{' ...' if len(restored) > 5 else ''}, "
-              "which a cell had replaced; tests always use the real NumPy")
-    return Task(name)
+        print(f"note: restored {'; '.join(restored[:3])}{' ...' if len(restored) > 3 else ''}: a cell had "
+              "replaced them; tests always use the real NumPy and backprop_lab")
+    t = Task(name, allow)
+    caller = sys._getframe(1).f_code.co_filename
+    if _cells.shell is not None:  # in a notebook: the fence stays armed until the cell ends
+        if not _cells.in_test:
+            _cells.in_test = True
+            _fence.arm(name, t.allow, test_file=caller)
+        else:
+            _fence.state.task, _fence.state.allow = name, t.allow
+    else:
+        _fence.state.test_files = frozenset({caller})
+    return t
+
+
+class _Cells:
+    """What :func:`watch_cells` keeps between IPython's pre- and post-run events."""
+
+    shell = None
+    in_test = False
+    before: dict | None = None
+
+
+_cells = _Cells()
+
+
+def _pre_run_cell(*_):
+    _cells.in_test = False
+    _cells.before = dict(_cells.shell.user_ns)
+
+
+def _post_run_cell(*_):
+    """After a test cell: disarm the fence and leave the notebook's names as they were, so
+    that a test neither hands the student its references nor overwrites the student's
+    variables (``X``, ``W``, ...) with its own."""
+    if not _cells.in_test:
+        return
+    _cells.in_test = False
+    _fence.disarm_all()
+    ns, before = _cells.shell.user_ns, _cells.before or {}
+    for k in [k for k in ns if not k.startswith("_")]:
+        if k not in before:
+            del ns[k]
+        elif ns[k] is not before[k]:
+            ns[k] = before[k]
+    for k, v in before.items():
+        if not k.startswith("_") and k not in ns:
+            ns[k] = v
+
+
+def watch_cells(shell=None) -> None:
+    """Follow the cells of an IPython shell (done once, when grading is first imported in a
+    notebook): a test cell's fence is disarmed and its names removed when it ends."""
+    shell = shell if shell is not None else _get_ipython()
+    if shell is None or _cells.shell is shell:
+        return
+    _cells.shell = shell
+    shell.events.register("pre_run_cell", _pre_run_cell)
+    shell.events.register("post_run_cell", _post_run_cell)
+    _pre_run_cell()  # the cell running now (the one importing grading)
+
+
+def _get_ipython():
+    ipython = sys.modules.get("IPython")
+    try:
+        return ipython.get_ipython() if ipython is not None else None
+    except Exception:
+        return None
+
+
+watch_cells()

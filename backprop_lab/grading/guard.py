@@ -1,0 +1,223 @@
+"""The grading guard: what runs inside a student's kernel while nbgrader autogrades it.
+
+A process that the student's code controls cannot vouch for itself, so the guard does not
+try to. It makes tampering visible to the grader outside the kernel
+(:class:`backprop_lab.instructor.hardening.HardenedExecute`), which decides:
+
+1. **Before any student code.** ``python -m backprop_lab.grading.kernel`` installs the guard,
+   starts ipykernel and records the grading state (:func:`.state.kernel_world`): Python's and
+   IPython's execution machinery, NumPy and this package. It also adds an audit hook
+   (PEP 578, which Python code cannot remove) that refuses the interfaces no answer needs:
+   trace and profile functions, ``ctypes``, new processes and signals to others,
+   ``gc``'s object graph, new code objects, rewriting a function's code, more audit hooks,
+   and the deep-learning frameworks whose autograd would do a whole task (``torch``, ...).
+2. **Before each test.** The grader wraps every graded test cell it sends between a
+   prologue and an epilogue, both naming a nonce it chose for this cell of this run. The
+   prologue, :func:`begin_test`, compares the state with the record, restores it, registers
+   the test cell as the grader's own code for the reference fence
+   (:mod:`backprop_lab._fence`) and publishes what differed.
+3. **After each test.** The epilogue, :func:`seal`, compares the state again and publishes
+   the seal: the nonce, what changed during the test, the fence's refusals and the audit
+   hook's. A test cell without its seal did not run to its end, whatever its outputs say;
+   one whose reports show tampering ran under a changed machinery. Either way the grader
+   gives it 0.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from .. import _fence
+from .state import Change, World, kernel_world
+
+__all__ = ["install", "attach", "begin_test", "seal", "begin_answer", "end_answer", "probe", "SEAL_MIME",
+           "installed", "report_limits"]
+
+#: the MIME type of the seal a test cell publishes (removed by the grader before saving)
+SEAL_MIME = "application/vnd.backprop-lab.seal+json"
+
+
+class _Guard:
+    __slots__ = ("world", "shell", "blocked", "reported", "marks", "installed", "answer_mark")
+
+    def __init__(self):
+        self.world: World | None = None
+        self.shell = None
+        self.blocked: list[str] = []   # every refused attempt, in order
+        self.reported = 0              # how many of them a seal has reported
+        self.marks: dict = {}
+        self.installed = False
+        self.answer_mark = 0
+
+
+_guard = _Guard()
+
+# events refused when raised on behalf of student code: the direct caller of the audited
+# function (those Python's own machinery also uses), or any frame of the stack
+_DIRECT = frozenset({"code.__new__", "function.__new__", "marshal.loads", "gc.get_referrers", "gc.get_referents",
+                     "gc.get_objects", "sys._current_frames"})
+_STACK = frozenset({"sys.settrace", "sys.setprofile", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec",
+                    "os.system", "subprocess.Popen", "os.kill", "os.killpg", "signal.pthread_kill",
+                    "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.cdata", "ctypes.cdata/buffer",
+                    "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr",
+                    "ctypes.call_function", "ctypes.create_string_buffer", "ctypes.create_unicode_buffer",
+                    "ctypes.set_errno", "ctypes.get_errno"})
+_SETATTR = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__class__", "__bases__"})
+# frameworks whose autograd does a whole backward pass; nothing in the course imports them
+_FRAMEWORKS = frozenset({"torch", "tensorflow", "jax", "jaxlib", "keras", "autograd", "mxnet", "paddle", "theano",
+                         "chainer", "micrograd", "tinygrad"})
+_WHAT = {"sys.settrace": "installing a trace function", "sys.setprofile": "installing a profile function",
+         "sys.addaudithook": "adding an audit hook", "code.__new__": "building a code object",
+         "function.__new__": "building a function from a code object", "marshal.loads": "loading marshalled code",
+         "subprocess.Popen": "starting a process", "os.system": "starting a process", "os.fork": "forking",
+         "os.kill": "sending a signal to a process", "os.killpg": "sending a signal to a process group"}
+_busy = threading.local()
+
+
+def _student_frame(frame, whole_stack: bool):
+    while frame is not None:
+        if _fence._is_student(frame.f_code):
+            return frame
+        if not whole_stack:
+            return None
+        frame = frame.f_back
+    return None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "import":
+        if args and isinstance(args[0], str) and args[0].partition(".")[0] in _FRAMEWORKS:
+            _refuse(f"import {args[0].partition('.')[0]}", sys._getframe(1))
+        return
+    if event == "sys.addaudithook":
+        if _guard.installed:
+            _refuse(event, sys._getframe(1))
+        return
+    if event in _STACK:
+        whole = True
+    elif event in _DIRECT:
+        whole = False
+    elif event in ("object.__setattr__", "object.__delattr__") and len(args) > 1 and args[1] in _SETATTR:
+        whole = False
+        event = f"setting {args[1]}"
+    else:
+        return
+    if getattr(_busy, "on", False):  # an event raised by this hook itself
+        return
+    _busy.on = True
+    try:
+        where = _student_frame(sys._getframe(1), whole)
+    finally:
+        _busy.on = False
+    if where is not None:
+        _refuse(event, where)
+
+
+def _refuse(event: str, frame) -> None:
+    what = _WHAT.get(event, event.split(".")[0] if event.startswith(("ctypes", "os.", "gc.")) else event)
+    if event.startswith("import "):
+        what = f"using {event[7:]} (its autograd does the task)"
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
+    _guard.blocked.append(f"{event} ({what}) at {where}")
+    error = ImportError if event.startswith("import ") else PermissionError  # optional imports fall back
+    raise error(f"grading: {what} is not allowed in a submission ({event}); the grader recorded this attempt")
+
+
+def installed() -> bool:
+    """Whether this kernel runs the guard."""
+    return _guard.installed
+
+
+def install() -> None:
+    """Install the audit hook: before ipykernel starts, before any student code."""
+    if _guard.installed:
+        return
+    sys.addaudithook(_audit)
+    _guard.installed = True
+
+
+def attach(shell, kernel) -> None:
+    """Record the grading state once ipykernel has built its shell and kernel."""
+    from .checks import watch_cells
+
+    watch_cells(shell)  # the namespace and fence bookkeeping of test cells, as in any kernel
+    _guard.shell = shell
+    with shell.builtin_trap, shell.display_trap:  # builtins and displayhook as while a cell runs
+        _guard.world = kernel_world(shell, kernel)
+
+
+def begin_test(nonce: str, grade_id: str) -> None:
+    """The prologue of a test cell: check and restore the state, register the cell as the
+    grader's own code, and report what differed (called from the test cell: frame 1)."""
+    _fence.state.test_files = frozenset({sys._getframe(1).f_code.co_filename})
+    world = _guard.world
+    before = world.check() if world is not None else [Change("grading guard", "not attached")]
+    if world is not None:
+        world.restore()
+    _guard.marks[nonce] = (grade_id, len(_fence.state.violations))
+    _publish({"nonce": nonce, "phase": "begin", "grade_id": grade_id, "before": [str(c) for c in before],
+              "blocked": _unreported()})
+
+
+def seal(nonce: str) -> None:
+    """The epilogue of a test cell: the proof that it ran to its end, and what happened on the way."""
+    grade_id, fenced_at = _guard.marks.pop(nonce, (None, 0))
+    world = _guard.world
+    during = world.check() if world is not None else []
+    if during and world is not None:
+        world.restore()
+    _publish({"nonce": nonce, "phase": "end", "grade_id": grade_id, "during": [str(c) for c in during],
+              "fence": [f"{v.task}: {v.reference}" for v in _fence.state.violations[fenced_at:]],
+              "blocked": _unreported()})
+
+
+def begin_answer(task: str, allow=()) -> None:
+    """Before a cell of the student's own code (an answer, or a cell the student added): arm the
+    fence for it, so that no reference result can be computed at its top level and kept for a
+    test to find (a lookup table built outside the test)."""
+    _guard.answer_mark = len(_fence.state.violations)
+    _fence.state.test_files = frozenset()
+    _fence.arm(task, allow)
+
+
+def end_answer() -> str:
+    """After such a cell: disarm, and say (JSON) which references it called."""
+    import json
+
+    _fence.disarm_all()
+    new = _fence.state.violations[_guard.answer_mark:]
+    return json.dumps([f"{v.task}: {v.reference}" for v in new])
+
+
+def probe() -> str:
+    """What differs from the record now (then restored), as JSON: the grader asks this,
+    outside any cell, when a test cell did not even start."""
+    import json
+
+    world, shell = _guard.world, _guard.shell
+    if world is None:
+        return json.dumps({"changes": ["the grading guard is not attached"], "blocked": _unreported()})
+    with shell.builtin_trap, shell.display_trap:  # as while a cell runs, as when recorded
+        changes = world.check()
+        world.restore()
+    return json.dumps({"changes": [str(c) for c in changes], "blocked": _unreported()})
+
+
+def _unreported() -> list[str]:
+    new = _guard.blocked[_guard.reported:]
+    _guard.reported = len(_guard.blocked)
+    return new
+
+
+def _publish(data: dict) -> None:
+    from IPython.display import publish_display_data
+
+    publish_display_data({SEAL_MIME: data, "text/plain": ""})
+
+
+def report_limits() -> dict:
+    """What the guard enforces in this kernel (for an instructor checking a grading host)."""
+    return {"guard": _guard.installed, "state recorded": _guard.world is not None,
+            "watched parts": len(_guard.world.watches) if _guard.world else 0,
+            "refused interfaces": sorted(_DIRECT | _STACK | {"sys.addaudithook"})}

@@ -1,0 +1,60 @@
+"""Shortcuts of notebook 4, *Backward pass* (``04-backward/backward``)."""
+
+from . import Shortcut
+
+NB = "04-backward/backward"
+
+SHORTCUTS = [
+    Shortcut("backward-output-delta-loss", NB, "output_delta", """
+        from backprop_lab.losses import get_loss
+        return get_loss("squared_error").delta(O, T, g_out)
+        """, ("test_output_delta",), "losses.Loss.delta",
+        "Takes the output δ from the library's squared-error loss object."),
+    Shortcut("backward-hidden-delta-trace", NB, "hidden_delta", """
+        import backprop_lab
+        # a two-layer reference net whose hidden in is in_l and whose output δ is delta_next
+        net = backprop_lab.MLP.from_params([np.eye(in_l.shape[1]), W_next], activation=g.name,
+                                           output_activation="identity")
+        O = net.forward(in_l)
+        return -net.trace(in_l, O - delta_next)[1].Delta
+        """, ("test_hidden_delta",), "MLP.forward",
+        "Builds a reference network around the layer and reads its hidden Δ off the trace."),
+    Shortcut("backward-mlp-gradients", NB, "backward", """
+        from backprop_lab import MLP
+        g_out = g if g_out is None else g_out
+        return MLP.from_params(weights, biases, activation=g.name, output_activation=g_out.name).gradients(X, T)
+        """, ("test_backward",), "MLP.gradients",
+        "Lets MLP.from_params(...).gradients do the whole backward pass."),
+    Shortcut("backward-torch-autograd", NB, "backward", """
+        import torch
+        g_out = g if g_out is None else g_out
+        fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z}
+        Ws = [torch.tensor(W, requires_grad=True) for W in weights]
+        bs = [torch.tensor(b, requires_grad=True) for b in biases]
+        a = torch.tensor(X)
+        for k, (W, b) in enumerate(zip(Ws, bs)):
+            a = fns[(g_out if k == len(Ws) - 1 else g).name](a @ W + b)
+        (0.5 * ((torch.tensor(T) - a) ** 2).sum() / X.shape[0]).backward()
+        return [W.grad.numpy() for W in Ws], [b.grad.numpy() for b in bs]
+        """, ("test_backward",), None,
+        "Lets PyTorch's autograd do the backward pass.", guard=True),
+    Shortcut("backward-numerical-gradient-reference", NB, "numerical_gradient", """
+        from backprop_lab.gradcheck import numerical_gradient as reference
+        return reference(f, x, h)
+        """, ("test_numerical_gradient",), "gradcheck.numerical_gradient",
+        "Calls the library's numerical gradient instead of writing the central difference."),
+    Shortcut("backward-rel-error-alias", NB, "rel_error", """
+        return _reference_rel_error(a, b)
+        """, ("test_rel_error",), "gradcheck.rel_error",
+        "Calls the library's rel_error through an alias taken before any test runs (the fence is "
+        "in the function itself, not in its name).",
+        prelude="from backprop_lab.gradcheck import rel_error as _reference_rel_error"),
+    Shortcut("backward-sgd-step-mlp", NB, "sgd_step", """
+        from backprop_lab import MLP
+        g_out = g if g_out is None else g_out
+        net = MLP.from_params(weights, biases, activation=g.name, output_activation=g_out.name)
+        net.step(X, T, lr)
+        return net.weights, net.biases
+        """, ("test_sgd_step",), "MLP.step",
+        "Lets the reference MLP take the step."),
+]
