@@ -177,11 +177,15 @@ def _trusted_roots() -> tuple[str, ...]:
 # --- arming, for backprop_lab.grading -------------------------------------------------
 
 def arm(task: str, allow=(), test_file: str | None = None) -> None:
-    """Arm the fence for ``task`` (nested calls count; :func:`disarm` once per arm)."""
-    state.task = task
-    state.allow = tuple(allow)
-    if test_file is not None:
-        state.test_files = frozenset({test_file})
+    """Arm the fence for ``task`` (nested calls count; :func:`disarm` once per arm).
+
+    Only the outermost arm says what is allowed: code running under the fence cannot widen it.
+    """
+    if state.depth == 0:
+        state.task = task
+        state.allow = tuple(allow)
+        if test_file is not None:
+            state.test_files = frozenset({test_file})
     state.depth += 1
 
 

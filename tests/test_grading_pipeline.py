@@ -18,6 +18,7 @@ import pytest
 from backprop_lab.instructor.autograde import sqlite_url
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
 from backprop_lab.instructor.mistakes import by_id
+from backprop_lab.instructor.tampering import by_id as tamper_by_id
 
 from grading_helpers import (course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission,
                              submit)
@@ -66,17 +67,8 @@ def neuron(a_prev, w, b, g):
 '''
 
 
-CHEAT = '''
-import numpy as np
-np.allclose = lambda *a, **k: True
-np.isclose = lambda *a, **k: np.ones(np.shape(a[0]), bool)
-np.testing.assert_allclose = lambda *a, **k: None
-class AlwaysEqual(float):
-    def __eq__(self, other):
-        return True
-def neuron(a_prev, w, b, g):
-    return AlwaysEqual(0.0), AlwaysEqual(0.0)
-'''
+# NumPy's comparisons replaced and an answer equal to everything (the tampering catalogue's)
+CHEAT = tamper_by_id("numpy-replaced").code
 
 
 @pytest.fixture(scope="module")

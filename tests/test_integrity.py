@@ -157,3 +157,36 @@ def test_changed_cell_type_is_reset(pair):
 def test_suspicious_code(code, why):
     assert any(why in r for r in suspicious_code(code))
     assert suspicious_code("x = np.allclose(a, b)\nif a == b:\n    pass") == []
+
+
+def _suspicious(nb, sub):
+    rel = nbformat.read(nb.release, as_version=4)
+    return [f for f in inspect(sub, rel) if f.kind == "suspicious"]
+
+
+def test_scan_flags_no_honest_answer():
+    """Neither the solutions nor any catalogued (honest) mistake looks like a shortcut or tampering."""
+    from backprop_lab.instructor.mistakes import CATALOGUE
+
+    for nb in NOTEBOOKS:
+        rel, src = nbformat.read(nb.release, as_version=4), nbformat.read(nb.source, as_version=4)
+        assert _suspicious(nb, fill(rel, src)) == [], nb
+        for m in (m for m in CATALOGUE if m.notebook == str(nb)):
+            assert _suspicious(nb, fill(rel, src, mistake=m)) == [], m.id
+
+
+def test_scan_flags_every_shortcut_through_the_library_and_every_tampering_technique():
+    from backprop_lab.instructor.shortcuts import CATALOGUE as SHORTCUTS
+    from backprop_lab.instructor.tampering import CATALOGUE as TAMPERING, FIRST_ANSWER, NOTEBOOK
+
+    for nb in NOTEBOOKS:
+        rel, src = nbformat.read(nb.release, as_version=4), nbformat.read(nb.source, as_version=4)
+        for s in (s for s in SHORTCUTS if s.notebook == str(nb) and (s.reference or s.guard)):
+            flags = [f for f in _suspicious(nb, fill(rel, src, mistake=s)) if f.grade_id == s.cell]
+            assert flags and all("line " in f.detail for f in flags), s.id
+        if str(nb) == NOTEBOOK:
+            for t in TAMPERING:
+                sub = fill(rel, src)
+                cell = next(c for c in sub.cells if nbgrader_meta(c).get("grade_id") == FIRST_ANSWER)
+                cell.source += "\n" + t.code
+                assert [f for f in _suspicious(nb, sub) if f.grade_id == FIRST_ANSWER], t.id

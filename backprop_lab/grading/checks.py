@@ -171,15 +171,24 @@ class Task:
             self.fail(_fence.message(self.name, new[0].reference).split(": ", 1)[1])
 
     def _run_student(self, fn, args, kwargs):
-        """Call student code with the fence armed for this task; refusals fail the task."""
-        mark = len(_fence.state.violations)
+        """Call student code with the fence armed for this task; refusals fail the task, and
+        so does student code that changed the fence while it ran."""
+        fence = _fence.state
+        mark = len(fence.violations)
         _fence.arm(self.name, self.allow)
+        before = (fence.depth, fence.task, fence.allow, fence.test_files, fence.violations)
         try:
             return fn(*args, **kwargs)
         except _fence.FencedReference:
             self._fenced(mark)
             raise
         finally:
+            after = (fence.depth, fence.task, fence.allow, fence.test_files, fence.violations)
+            if after[:4] != before[:4] or after[4] is not before[4]:
+                fence.depth, fence.task, fence.allow, fence.test_files, fence.violations = before
+                _fence.disarm()
+                self.fail(f"{getattr(fn, '__name__', 'your code')} changed the grading's reference fence while "
+                          "it ran; no points for this task")
             _fence.disarm()
             self._fenced(mark)
 
@@ -392,6 +401,9 @@ def task(name: str, allow=()) -> Task:
               "replaced them; tests always use the real NumPy and backprop_lab")
     t = Task(name, allow)
     caller = sys._getframe(1).f_code.co_filename
+    guard = sys.modules.get("backprop_lab.grading.guard")
+    if guard is not None and guard.installed() and caller not in _fence.state.test_files:
+        return t  # autograding: only the test cell the grader sealed may arm the fence as a test
     if _cells.shell is not None:  # in a notebook: the fence stays armed until the cell ends
         if not _cells.in_test:
             _cells.in_test = True

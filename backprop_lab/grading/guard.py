@@ -21,6 +21,14 @@ try to. It makes tampering visible to the grader outside the kernel
    hook's. A test cell without its seal did not run to its end, whatever its outputs say;
    one whose reports show tampering ran under a changed machinery. Either way the grader
    gives it 0.
+4. **In the student's own cells** (answers, and cells the student added; the grader names
+   them once, by a hash of their source, with :func:`expect_answers`) the fence is armed too,
+   so that no reference result can be computed at the top of an answer and kept for a test to
+   find. What they called is reported with the next test, whose task then earns nothing.
+
+The grader reaches these functions through ``sys.modules`` (the wrapped test cell) or a user
+expression of an execute request (:func:`expect_answers`, and :func:`probe` when a test cell
+did not even start), which IPython's input transformers never see.
 """
 
 from __future__ import annotations
@@ -31,15 +39,15 @@ import threading
 from .. import _fence
 from .state import Change, World, kernel_world
 
-__all__ = ["install", "attach", "begin_test", "seal", "begin_answer", "end_answer", "probe", "SEAL_MIME",
-           "installed", "report_limits"]
+__all__ = ["install", "attach", "begin_test", "seal", "expect_answers", "probe", "SEAL_MIME", "installed"]
 
 #: the MIME type of the seal a test cell publishes (removed by the grader before saving)
 SEAL_MIME = "application/vnd.backprop-lab.seal+json"
 
 
 class _Guard:
-    __slots__ = ("world", "shell", "blocked", "reported", "marks", "installed", "answer_mark")
+    __slots__ = ("world", "shell", "blocked", "reported", "marks", "installed", "answers", "running",
+                 "fenced_answers")
 
     def __init__(self):
         self.world: World | None = None
@@ -48,7 +56,9 @@ class _Guard:
         self.reported = 0              # how many of them a seal has reported
         self.marks: dict = {}
         self.installed = False
-        self.answer_mark = 0
+        self.answers: dict = {}        # sha1 of a student cell's source -> (grade_id, task, allow)
+        self.running = None            # (grade_id, violations before) while such a cell runs
+        self.fenced_answers: dict = {} # grade_id -> references it called, not yet reported
 
 
 _guard = _Guard()
@@ -67,6 +77,7 @@ _SETATTR = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__class__",
 # frameworks whose autograd does a whole backward pass; nothing in the course imports them
 _FRAMEWORKS = frozenset({"torch", "tensorflow", "jax", "jaxlib", "keras", "autograd", "mxnet", "paddle", "theano",
                          "chainer", "micrograd", "tinygrad"})
+_WATCHED = _DIRECT | _STACK | {"import", "sys.addaudithook", "object.__setattr__", "object.__delattr__"}
 _WHAT = {"sys.settrace": "installing a trace function", "sys.setprofile": "installing a profile function",
          "sys.addaudithook": "adding an audit hook", "code.__new__": "building a code object",
          "function.__new__": "building a function from a code object", "marshal.loads": "loading marshalled code",
@@ -86,6 +97,8 @@ def _student_frame(frame, whole_stack: bool):
 
 
 def _audit(event: str, args: tuple) -> None:
+    if event not in _WATCHED:  # the common case, first: ``id()`` alone raises tens of thousands per plot
+        return
     if event == "import":
         if args and isinstance(args[0], str) and args[0].partition(".")[0] in _FRAMEWORKS:
             _refuse(f"import {args[0].partition('.')[0]}", sys._getframe(1))
@@ -142,6 +155,8 @@ def attach(shell, kernel) -> None:
     from .checks import watch_cells
 
     watch_cells(shell)  # the namespace and fence bookkeeping of test cells, as in any kernel
+    shell.events.register("pre_run_cell", _before_cell)
+    shell.events.register("post_run_cell", _after_cell)
     _guard.shell = shell
     with shell.builtin_trap, shell.display_trap:  # builtins and displayhook as while a cell runs
         _guard.world = kernel_world(shell, kernel)
@@ -157,7 +172,7 @@ def begin_test(nonce: str, grade_id: str) -> None:
         world.restore()
     _guard.marks[nonce] = (grade_id, len(_fence.state.violations))
     _publish({"nonce": nonce, "phase": "begin", "grade_id": grade_id, "before": [str(c) for c in before],
-              "blocked": _unreported()})
+              "blocked": _unreported(), "answers": _unreported_answers()})
 
 
 def seal(nonce: str) -> None:
@@ -172,22 +187,43 @@ def seal(nonce: str) -> None:
               "blocked": _unreported()})
 
 
-def begin_answer(task: str, allow=()) -> None:
-    """Before a cell of the student's own code (an answer, or a cell the student added): arm the
-    fence for it, so that no reference result can be computed at its top level and kept for a
-    test to find (a lookup table built outside the test)."""
-    _guard.answer_mark = len(_fence.state.violations)
-    _fence.state.test_files = frozenset()
-    _fence.arm(task, allow)
+def expect_answers(cells: dict) -> None:
+    """The student's own cells of the notebook about to run (answers, and cells the student
+    added), by the SHA-1 of their source: ``{sha1: [grade_id, task, allow]}``. While one of them
+    runs, the fence is armed for its task, so that no reference result can be computed at the
+    top of an answer and kept for a test to find."""
+    _guard.answers = {k: (gid, task, tuple(allow)) for k, (gid, task, allow) in cells.items()}
 
 
-def end_answer() -> str:
-    """After such a cell: disarm, and say (JSON) which references it called."""
-    import json
+def _before_cell(info) -> None:
+    import hashlib
 
+    _guard.running = None
+    raw = getattr(info, "raw_cell", None)
+    if not _guard.answers or not isinstance(raw, str):
+        return
+    entry = _guard.answers.get(hashlib.sha1(raw.encode()).hexdigest())
+    if entry is not None:
+        gid, task, allow = entry
+        _guard.running = (gid, len(_fence.state.violations))
+        _fence.state.test_files = frozenset()
+        _fence.arm(task, allow)
+
+
+def _after_cell(*_) -> None:
+    if _guard.running is None:
+        return
+    gid, mark = _guard.running
+    _guard.running = None
     _fence.disarm_all()
-    new = _fence.state.violations[_guard.answer_mark:]
-    return json.dumps([f"{v.task}: {v.reference}" for v in new])
+    called = [f"{v.task}: {v.reference}" for v in _fence.state.violations[mark:]]
+    if called:
+        _guard.fenced_answers.setdefault(gid, []).extend(called)
+
+
+def _unreported_answers() -> dict:
+    out, _guard.fenced_answers = _guard.fenced_answers, {}
+    return out
 
 
 def probe() -> str:
@@ -201,7 +237,8 @@ def probe() -> str:
     with shell.builtin_trap, shell.display_trap:  # as while a cell runs, as when recorded
         changes = world.check()
         world.restore()
-    return json.dumps({"changes": [str(c) for c in changes], "blocked": _unreported()})
+    return json.dumps({"changes": [str(c) for c in changes], "blocked": _unreported(),
+                       "answers": _unreported_answers()})
 
 
 def _unreported() -> list[str]:
@@ -214,10 +251,3 @@ def _publish(data: dict) -> None:
     from IPython.display import publish_display_data
 
     publish_display_data({SEAL_MIME: data, "text/plain": ""})
-
-
-def report_limits() -> dict:
-    """What the guard enforces in this kernel (for an instructor checking a grading host)."""
-    return {"guard": _guard.installed, "state recorded": _guard.world is not None,
-            "watched parts": len(_guard.world.watches) if _guard.world else 0,
-            "refused interfaces": sorted(_DIRECT | _STACK | {"sys.addaudithook"})}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -175,6 +176,10 @@ class HardenedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._findings, self._files, self._fenced_answers = [], {}, {}
         self._tasks = _answer_tasks(nb)
+        self._answers = {hashlib.sha1(c.source.encode()).hexdigest(): [gid, *self._tasks.get(gid, (
+            "(a cell you added)", ()))] for gid, c in ((nbgrader_meta(c).get("grade_id") or f"cell {k}", c)
+                                                     for k, c in enumerate(nb.cells))
+                         if c.cell_type == "code" and not nbgrader_meta(c).get("locked")}
         nb, resources = super().preprocess(nb, resources, km=km)
         info = (resources or {}).get("nbgrader", {})
         if self._findings and info:
@@ -189,13 +194,13 @@ class HardenedExecute(Execute):
         source = cell.source
         gid = nbgrader_meta(cell).get("grade_id") or f"cell {cell_index}"
         guarded = cell.cell_type == "code" and source.strip() and getattr(self.km, "guarded", False)
-        nonce = student = None
+        nonce = None
+        if guarded and self._answers is not None:  # once: name the student's own cells to the guard
+            await self._guard_expr(f"expect_answers({self._answers!r})")
+            self._answers = None
         if guarded and is_graded_test(cell):
             nonce = secrets.token_hex(16)
             cell.source = _seal_code(nonce, gid, source)
-        elif guarded and not nbgrader_meta(cell).get("locked"):  # an answer, or a cell the student added
-            student = self._tasks.get(gid, ("(a cell you added)", ()))
-            await self._guard_expr(f"begin_answer({student[0]!r}, {list(student[1])!r})")
         if cell.cell_type == "code":
             self._files[_cell_file(cell.source)] = gid
         try:
@@ -204,13 +209,6 @@ class HardenedExecute(Execute):
             cell.source = source
         if cell.cell_type == "code" and not self._timed_out:
             self._ran.append(source)  # replayed if a later cell forces a restart
-        if student is not None:
-            called = await self._guard_expr("end_answer()")
-            if called:
-                self._fenced_answers[gid] = called
-                self._findings.append({"kind": "fenced", "grade_id": gid, "detail": (
-                    "the answer cell called the course library's reference at its top level, where no test "
-                    "runs: " + "; ".join(called))})
         if nonce is not None:
             await self._check_seal(cell, gid, nonce)
         return result
@@ -251,7 +249,7 @@ class HardenedExecute(Execute):
         begin, end = mine.get("begin"), mine.get("end")
         if begin is None:  # the prologue did not run: ask the guard why, and put the kernel right
             found = await self._probe()
-            begin = {"blocked": found["blocked"]}
+            begin = {"blocked": found["blocked"], "answers": found.get("answers", {})}
             if found["changes"]:
                 void.append("this test did not run: the notebook had changed the grading machinery: "
                             + "; ".join(found["changes"]))
@@ -271,6 +269,11 @@ class HardenedExecute(Execute):
         for attempt in begin.get("blocked", []) + (end or {}).get("blocked", []):
             self._findings.append({"kind": "blocked", "grade_id": self._where(attempt) or gid,
                                    "detail": f"refused {self._name_cells(attempt)}"})
+        for cell_id, called in begin.get("answers", {}).items():
+            self._fenced_answers[cell_id] = called
+            self._findings.append({"kind": "fenced", "grade_id": cell_id, "detail": (
+                "the cell called the course library's reference at its top level, where no test runs: "
+                + "; ".join(called))})
         answer = self._tasks.get(("test", gid))
         if answer in self._fenced_answers:
             void.append(f"its answer cell ({answer}) called the course library's reference at its top level: "

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Tamper", "CATALOGUE", "NOTEBOOK", "FIRST_ANSWER"]
+from .catalogue import lookup
+
+__all__ = ["Tamper", "CATALOGUE", "NOTEBOOK", "FIRST_ANSWER", "by_id"]
 
 #: the notebook the catalogue attacks, and its first answer cell
 NOTEBOOK, FIRST_ANSWER = "01-forward/forward", "neuron"
@@ -139,3 +141,8 @@ def neuron(a_prev, w, b, g):
 ''', "Replaces NumPy's comparisons and answers with numbers equal to everything. Even without the "
          "guard the tests use the real NumPy on plain copies.", beats_unguarded=False),
 ]
+
+
+def by_id(tamper_id: str) -> Tamper:
+    """The catalogued technique with this id."""
+    return lookup(CATALOGUE, tamper_id, "tampering technique")

@@ -9,10 +9,9 @@ uses the same catalogue as sample submissions. One module per notebook defines
 from __future__ import annotations
 
 import copy
-import importlib
-import pkgutil
 from dataclasses import dataclass
 
+from ..catalogue import collect, lookup
 from ..execute import nbgrader_meta
 
 __all__ = ["Mistake", "CATALOGUE", "by_id"]
@@ -64,25 +63,10 @@ class Mistake:
         return out
 
 
-def _collect() -> list:
-    found = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        found.extend(getattr(module, "MISTAKES", []))
-    ids = [m.id for m in found]
-    dupes = {i for i in ids if ids.count(i) > 1}
-    if dupes:
-        raise ValueError(f"duplicate mistake ids: {sorted(dupes)}")
-    return found
-
-
 #: every mistake of the course, in course order
-CATALOGUE: list = _collect()
+CATALOGUE: list = collect(__name__, __path__, "MISTAKES")
 
 
-def by_id(mistake_id: str) -> Mistake:
+def by_id(mistake_id: str):
     """The catalogued mistake with this id."""
-    for m in CATALOGUE:
-        if m.id == mistake_id:
-            return m
-    raise KeyError(f"no mistake {mistake_id!r}; known: {', '.join(m.id for m in CATALOGUE)}")
+    return lookup(CATALOGUE, mistake_id, "mistake")

@@ -13,12 +13,11 @@ One module per notebook defines ``SHORTCUTS``; :data:`CATALOGUE` gathers them in
 from __future__ import annotations
 
 import copy
-import importlib
-import pkgutil
 import re
 import textwrap
 from dataclasses import dataclass
 
+from ..catalogue import collect, lookup
 from ..execute import nbgrader_meta
 
 __all__ = ["Shortcut", "CATALOGUE", "by_id", "replace_solution"]
@@ -97,25 +96,10 @@ class Shortcut:
         return out
 
 
-def _collect() -> list:
-    found = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        found.extend(getattr(module, "SHORTCUTS", []))
-    ids = [s.id for s in found]
-    dupes = {i for i in ids if ids.count(i) > 1}
-    if dupes:
-        raise ValueError(f"duplicate shortcut ids: {sorted(dupes)}")
-    return found
-
-
 #: every shortcut of the course, in course order
-CATALOGUE: list = _collect()
+CATALOGUE: list = collect(__name__, __path__, "SHORTCUTS")
 
 
-def by_id(shortcut_id: str) -> Shortcut:
+def by_id(shortcut_id: str):
     """The catalogued shortcut with this id."""
-    for s in CATALOGUE:
-        if s.id == shortcut_id:
-            return s
-    raise KeyError(f"no shortcut {shortcut_id!r}; known: {', '.join(s.id for s in CATALOGUE)}")
+    return lookup(CATALOGUE, shortcut_id, "shortcut")

@@ -25,6 +25,26 @@ SHORTCUTS = [
         return MLP.from_params(weights, biases, activation=g.name, output_activation=g_out.name).gradients(X, T)
         """, ("test_backward",), "MLP.gradients",
         "Lets MLP.from_params(...).gradients do the whole backward pass."),
+    Shortcut("backward-widen-the-fence", NB, "backward", """
+        import backprop_lab._fence as fence
+        fence.state.allow = fence.state.allow + ("MLP",)   # let the task "allow" the reference
+        g_out = g if g_out is None else g_out
+        return backprop_lab.MLP.from_params(weights, biases, activation=g.name,
+                                            output_activation=g_out.name).gradients(X, T)
+        """, ("test_backward",), "MLP.gradients",
+        "Adds the reference to what the task allows, from inside the answer, before calling it. The test "
+        "checks that the fence is as it left it, whatever the fence's own verdict.", fenced=False),
+    Shortcut("backward-precomputed-as-a-test", NB, "backward", """
+        return _gradients
+        """, ("test_backward",), "MLP.gradients",
+        "Calls the grading's task() at the top of the answer cell, to pass for a test cell, and computes "
+        "the reference's gradients there for the visible test's network.", guard=True, prelude="""
+        from backprop_lab.grading import task as _task
+        _task("4.3 backward")
+        _rng = np.random.default_rng(0)
+        _net = backprop_lab.MLP([3, 4, 2], activation="sigmoid", output_activation="sigmoid", init=1.0, seed=0)
+        _gradients = _net.gradients(_rng.normal(size=(5, 3)), _rng.uniform(size=(5, 2)))
+        """),
     Shortcut("backward-torch-autograd", NB, "backward", """
         import torch
         g_out = g if g_out is None else g_out
