@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,11 @@ def executed(path: str):
 @pytest.fixture(scope="session")
 def run():
     return lambda path: executed(str(path))
+
+
+def run_all(jobs: dict, workers: int = os.cpu_count() or 1) -> dict:
+    """Run many notebooks, each in its own kernel, ``workers`` at a time (a kernel runs one
+    cell at a time on one core): ``{key: (notebook, cwd)}`` -> ``{key: Run}``."""
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        futures = {key: pool.submit(run_notebook, nb, cwd=cwd) for key, (nb, cwd) in jobs.items()}
+        return {key: f.result() for key, f in futures.items()}

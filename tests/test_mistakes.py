@@ -5,19 +5,26 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from backprop_lab.instructor.execute import run_notebook
 from backprop_lab.instructor.mistakes import CATALOGUE
 
-from conftest import NOTEBOOKS
+from conftest import NOTEBOOKS, run_all
 
 SOURCES = {str(nb): nb.source for nb in NOTEBOOKS}
 
 
+@pytest.fixture(scope="module")
+def results():
+    """Every mistake made in its solution notebook, run in parallel kernels."""
+    jobs = {}
+    for m in CATALOGUE:
+        path = SOURCES[m.notebook]
+        jobs[m.id] = (m.apply(nbformat.read(path, as_version=4)), path.parent)
+    return run_all(jobs)
+
+
 @pytest.mark.parametrize("mistake", CATALOGUE, ids=[m.id for m in CATALOGUE])
-def test_mistake_loses_points(mistake):
-    path = SOURCES[mistake.notebook]
-    nb = mistake.apply(nbformat.read(path, as_version=4))
-    result = run_notebook(nb, cwd=path.parent)
+def test_mistake_loses_points(mistake, results):
+    result = results[mistake.id]
     failed = result.failed_tests
     print(f"{mistake.id}: caught by {sorted(failed)} ({result.lost_points():g} points lost)")
     assert failed, f"{mistake.id} ({mistake.description}) passes every graded test"

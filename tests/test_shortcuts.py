@@ -9,10 +9,10 @@ import copy
 import nbformat
 import pytest
 
-from backprop_lab.instructor.execute import nbgrader_meta, run_notebook
+from backprop_lab.instructor.execute import nbgrader_meta
 from backprop_lab.instructor.shortcuts import CATALOGUE
 
-from conftest import NOTEBOOKS, notebook_ids
+from conftest import NOTEBOOKS, notebook_ids, run_all
 
 #: a first cell that switches the fence off (every file counts as the grader's own code), to
 #: show that a shortcut would otherwise pass
@@ -57,11 +57,28 @@ def test_every_implementation_task_has_a_shortcut(nb):
         assert s.targets and set(s.targets) <= tests, f"{s.id}: targets {s.targets} are not test cells of {nb}"
 
 
+@pytest.fixture(scope="module")
+def runs():
+    """Every notebook with its shortcuts in rounds, with the fence on and off, in parallel kernels:
+    ``{(notebook, fence_off, k): (Run, the round's shortcuts)}``."""
+    jobs, rounds = {}, {}
+    for nb in NOTEBOOKS:
+        on = [s for s in _shortcuts(str(nb)) if not s.guard]  # the guard's: in the nbgrader batch
+        for fence_off, shortcuts in ((False, on), (True, [s for s in on if s.fenced])):
+            for k, round_ in enumerate(_rounds(shortcuts)):
+                jobs[(str(nb), fence_off, k)] = (_with_all(nb.source, round_, fence_off), nb.source.parent)
+                rounds[(str(nb), fence_off, k)] = round_
+    return {key: (run, rounds[key]) for key, run in run_all(jobs).items()}
+
+
+def _results(runs, nb, fence_off):
+    return [v for (n, off, _), v in runs.items() if n == str(nb) and off == fence_off]
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
-def test_shortcuts_earn_nothing(nb):
-    shortcuts = [s for s in _shortcuts(str(nb)) if not s.guard]  # guard's: in the nbgrader batch
-    for round_ in _rounds(shortcuts):
-        failed = run_notebook(_with_all(nb.source, round_, fence_off=False), cwd=nb.source.parent).failed_tests
+def test_shortcuts_earn_nothing(nb, runs):
+    for result, round_ in _results(runs, nb, fence_off=False):
+        failed = result.failed_tests
         for s in round_:
             for target in s.targets:
                 assert target in failed, f"{s.id} ({s.description}) passes {target}"
@@ -71,10 +88,9 @@ def test_shortcuts_earn_nothing(nb):
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
-def test_shortcuts_through_the_library_pass_without_the_fence(nb):
-    shortcuts = [s for s in _shortcuts(str(nb)) if s.fenced and not s.guard]
-    for round_ in _rounds(shortcuts):
-        failed = run_notebook(_with_all(nb.source, round_, fence_off=True), cwd=nb.source.parent).failed_tests
+def test_shortcuts_through_the_library_pass_without_the_fence(nb, runs):
+    for result, round_ in _results(runs, nb, fence_off=True):
+        failed = result.failed_tests
         for s in round_:
             for target in s.targets:
                 assert target not in failed, f"{s.id} fails {target} even without the fence: {failed[target]}"

@@ -198,6 +198,9 @@ def expect_answers(cells: dict) -> None:
 def _before_cell(info) -> None:
     import hashlib
 
+    from .state import protect_package
+
+    protect_package()  # library modules the cell before imported, before student code can touch them
     _guard.running = None
     raw = getattr(info, "raw_cell", None)
     if not _guard.answers or not isinstance(raw, str):

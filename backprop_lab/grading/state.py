@@ -531,5 +531,21 @@ def kernel_world(shell=None, kernel=None) -> World:
         if cls.__module__.split(".")[0] in ("IPython", "ipykernel", "jupyter_client", "traitlets", "zmq",
                                             "backprop_lab"):
             world.add(AttrsWatch(cls, f"{cls.__module__}.{cls.__qualname__}", allow_new=False))
-    world.add(*library_world().watches)
+    world.add(_LibraryWatch())
     return world
+
+
+class _LibraryWatch(Watch):
+    """NumPy and backprop_lab as :func:`library_world` watches them, modules imported since the
+    kernel started included (``backprop_lab.symbolic``, recorded before the next cell runs)."""
+
+    part = "the library"
+
+    def capture(self) -> None:
+        protect_package()
+
+    def changes(self) -> list[str]:
+        return [str(c) for c in _library.check()]
+
+    def restore(self) -> None:
+        _library.restore()

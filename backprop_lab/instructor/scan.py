@@ -201,11 +201,12 @@ class _Resolver(ast.NodeVisitor):
 
     def visit_Import(self, node):
         for alias in node.names:
-            if alias.name.split(".")[0] == "backprop_lab":
-                self.names[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else "backprop_lab"
+            if alias.name.split(".")[0] in ("backprop_lab", "numpy"):
+                top = alias.name.split(".")[0]
+                self.names[alias.asname or top] = alias.name if alias.asname else top
 
     def visit_ImportFrom(self, node):
-        if node.module and node.module.split(".")[0] == "backprop_lab" and not node.level:
+        if node.module and node.module.split(".")[0] in ("backprop_lab", "numpy") and not node.level:
             for alias in node.names:
                 self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
@@ -368,7 +369,8 @@ def _assignment(target, resolver, flag) -> None:
             root = root.value
         root_name = getattr(root, "id", None)
         path = resolver.path(target.value) if isinstance(target, ast.Attribute) else None
-        if root_name in ("np", "numpy") or (path and path.startswith("numpy")):
+        if (root_name in ("np", "numpy") and isinstance(target.value, (ast.Name, ast.Attribute))) or \
+                (path and path.startswith("numpy") and "(" not in path):
             flag(target, TAMPERING, "replaces a NumPy function")
         elif path and "(" not in path:  # a module or class of the library, not one of its objects
             flag(target, TAMPERING, "replaces part of backprop_lab")
