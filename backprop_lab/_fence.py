@@ -21,7 +21,7 @@ While the fence is *armed* (by :mod:`backprop_lab.grading` during a test), a ref
 refuses when the call comes from student code: walking out from the reference, the first
 frame that is either student code or another reference decides. A reference called from a
 reference (the library calling itself) is allowed; one reached from student code is refused
-unless the task allows it (``task("5.4 train", allow=["MLP.loss", "MLP.gradients"])`` lets a
+unless the task allows it (``task("6.4 train", allow=["MLP.loss", "MLP.gradients"])`` lets a
 student's training loop use the network it is given). Student code is any code that does
 not come from the Python installation or this package: notebook cells, strings given to
 ``exec``, files written next to the notebook. The test cell that is running is registered as

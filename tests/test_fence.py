@@ -54,7 +54,7 @@ PATHS = {
 @pytest.mark.parametrize("path", PATHS, ids=list(PATHS))
 def test_every_path_to_a_reference_is_refused_during_a_test(path, net):
     fn = student(PATHS[path], "backward")
-    t = task("4.3 backward")
+    t = task("5.3 backward")
     with pytest.raises(GradingError, match=r"Task 4\.3 backward: your code called the course library's reference"):
         t.call(fn, *net)
 
@@ -78,7 +78,7 @@ def test_a_thread_does_not_hide_the_caller(net):
                  "backward")
     fn.__globals__["threading"] = threading
     with pytest.raises(GradingError):
-        task("4.3 backward").call(fn, *net)
+        task("5.3 backward").call(fn, *net)
 
 
 def test_what_a_task_allows_and_the_tests_own_calls_are_served(net):
@@ -89,7 +89,7 @@ def test_what_a_task_allows_and_the_tests_own_calls_are_served(net):
     with pytest.raises(GradingError, match="reference activations.sigmoid"):
         task("1.2 sigmoid").call(dense, X, weights[0], biases[0], activations.sigmoid)
     train = student("def step(net, X, T):\n    return net.gradients(X, T)", "step")
-    task("5.4 train", allow=["MLP.gradients"]).call(train, MLP.from_params(weights, biases), X, T)
+    task("6.4 train", allow=["MLP.gradients"]).call(train, MLP.from_params(weights, biases), X, T)
     assert MLP.from_params(weights, biases).gradients(X, T), "the test's own call"
     assert not _fence.armed(), "outside a notebook the fence is armed only while the student's code runs"
 

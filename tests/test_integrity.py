@@ -11,7 +11,7 @@ from backprop_lab.instructor.submissions import fill
 
 from conftest import NOTEBOOKS
 
-NB = NOTEBOOKS[3]  # 04-backward: answers, tests, read-only cells and a written answer
+NB = next(nb for nb in NOTEBOOKS if nb.assignment == "05-backward")  # answers, tests, read-only cells and a written answer
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ from conftest import NOTEBOOKS, ROOT, notebook_ids
 SECONDS_PER_NOTEBOOK = 20
 
 
-def test_course_has_the_six_notebooks():
-    assert len(NOTEBOOKS) == 6, [str(nb) for nb in NOTEBOOKS]
-    assert [nb.assignment[:2] for nb in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
+def test_course_has_the_seven_notebooks():
+    assert [nb.assignment for nb in NOTEBOOKS] == [
+        "01-forward", "02-loss-chain-rule", "03-computational-graph", "04-deltas", "05-backward",
+        "06-training", "07-real-data"], [str(nb) for nb in NOTEBOOKS]
     for nb in NOTEBOOKS:
         assert nb.release.exists(), f"{nb.release} missing: run `backprop-lab release`"
 

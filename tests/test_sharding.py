@@ -14,7 +14,7 @@ from backprop_lab.instructor.pgserver import PostgresServer, postgres_bin
 
 from grading_helpers import course_dir, nbgrader, require_sandbox, scores
 
-KEEP = ("01-forward", "04-backward")  # two quick notebooks keep the test short
+KEEP = ("01-forward", "05-backward")  # two quick notebooks keep the test short
 N_STUDENTS = 6
 
 

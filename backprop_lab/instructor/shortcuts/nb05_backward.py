@@ -1,8 +1,8 @@
-"""Shortcuts of notebook 4, *Backward pass* (``04-backward/backward``)."""
+"""Shortcuts of notebook 5, *Backward pass* (``05-backward/backward``)."""
 
 from . import Shortcut
 
-NB = "04-backward/backward"
+NB = "05-backward/backward"
 
 SHORTCUTS = [
     Shortcut("backward-output-delta-loss", NB, "output_delta", """
@@ -40,7 +40,7 @@ SHORTCUTS = [
         "Calls the grading's task() at the top of the answer cell, to pass for a test cell, and computes "
         "the reference's gradients there for the visible test's network.", guard=True, prelude="""
         from backprop_lab.grading import task as _task
-        _task("4.3 backward")
+        _task("5.3 backward")
         _rng = np.random.default_rng(0)
         _net = backprop_lab.MLP([3, 4, 2], activation="sigmoid", output_activation="sigmoid", init=1.0, seed=0)
         _gradients = _net.gradients(_rng.normal(size=(5, 3)), _rng.uniform(size=(5, 2)))

@@ -1,8 +1,8 @@
-"""Common mistakes of notebook 4, *Backward pass* (``04-backward/backward``)."""
+"""Common mistakes of notebook 5, *Backward pass* (``05-backward/backward``)."""
 
 from . import Mistake
 
-NB = "04-backward/backward"
+NB = "05-backward/backward"
 
 _PERTURB_AND_RESTORE = (
     "        try:\n"

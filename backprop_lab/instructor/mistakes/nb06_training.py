@@ -1,8 +1,8 @@
-"""Common mistakes of notebook 5, Training (updates, mini-batches, the training loop, stopping)."""
+"""Common mistakes of notebook 6, Training (updates, mini-batches, the training loop, stopping)."""
 
 from . import Mistake
 
-NB = "05-training/training"
+NB = "06-training/training"
 
 MISTAKES = [
     Mistake("training-update-sign", NB, "sgd_update",

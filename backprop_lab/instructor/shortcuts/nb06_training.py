@@ -1,8 +1,8 @@
-"""Shortcuts of notebook 5, *Training* (``05-training/training``)."""
+"""Shortcuts of notebook 6, *Training* (``06-training/training``)."""
 
 from . import Shortcut
 
-NB = "05-training/training"
+NB = "06-training/training"
 
 SHORTCUTS = [
     Shortcut("training-sgd-update-lookup", NB, "sgd_update", """

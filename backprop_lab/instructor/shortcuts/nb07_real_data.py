@@ -1,8 +1,8 @@
-"""Shortcuts of notebook 6, *Real data* (``06-real-data/real_data``)."""
+"""Shortcuts of notebook 7, *Real data* (``07-real-data/real_data``)."""
 
 from . import Shortcut
 
-NB = "06-real-data/real_data"
+NB = "07-real-data/real_data"
 
 SHORTCUTS = [
     Shortcut("real-standardize-reference", NB, "standardize", """

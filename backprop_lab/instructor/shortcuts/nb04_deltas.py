@@ -1,15 +1,15 @@
-"""Shortcuts of notebook 3, *Deriving the deltas* (``03-deltas/deltas``).
+"""Shortcuts of notebook 4, *Deriving the deltas* (``04-deltas/deltas``).
 
-The SymPy tasks (3.1 - 3.5) are functions that the tests call on symbols and layer sizes of
-their own, and the rules (3.2, 3.3) on an undefined activation ``g`` as well: a shortcut has to
+The SymPy tasks (4.1 - 4.5) are functions that the tests call on symbols and layer sizes of
+their own, and the rules (4.2, 4.3) on an undefined activation ``g`` as well: a shortcut has to
 call the library inside the function, where the fence sees it, and map the library network's
-own symbols (``x_1``, ``t_1``, ``w^{(2)}_{1,1}``, ...) onto the arguments. 3.6 and 3.7 are
+own symbols (``x_1``, ``t_1``, ``w^{(2)}_{1,1}``, ...) onto the arguments. 4.6 and 4.7 are
 NumPy functions that the tests call on random parameters.
 """
 
 from . import Shortcut
 
-NB = "03-deltas/deltas"
+NB = "04-deltas/deltas"
 
 SHORTCUTS = [
     Shortcut("deltas-weighted-sums-network", NB, "in_2", """

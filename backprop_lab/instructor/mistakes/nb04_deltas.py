@@ -1,4 +1,4 @@
-"""Common mistakes of notebook 3, *Deriving the deltas* (``03-deltas/deltas``).
+"""Common mistakes of notebook 4, *Deriving the deltas* (``04-deltas/deltas``).
 
 The SymPy tasks are functions (``weighted_sums``, ``output_deltas``, ``hidden_deltas``,
 ``deltas_by_differentiation``, ``weight_gradients``, ``mazur_update``) that the tests call on
@@ -7,10 +7,10 @@ symbols and sizes of their own; the cell after each function applies it to the 2
 
 from . import Mistake
 
-NB = "03-deltas/deltas"
+NB = "04-deltas/deltas"
 
 MISTAKES = [
-    # 3.1 weighted_sums
+    # 4.1 weighted_sums
     Mistake("deltas-in2-transposed-weights", NB, "in_2",
             "a_prev * W + b", "a_prev * W.T + b",
             "Multiplies the activations by W transposed, so unit i sums the weights leaving unit i of the layer "
@@ -18,7 +18,7 @@ MISTAKES = [
     Mistake("deltas-in2-missing-bias", NB, "in_2",
             "return a_prev * W + b", "return a_prev * W",
             "Forgets the biases: returns Σ_j a_j W_{j,i} without + b_i."),
-    # 3.2 output_deltas
+    # 4.2 output_deltas
     Mistake("deltas-output-sign", NB, "Delta_o",
             "(T[i] - O[i])", "(O[i] - T[i])",
             "Writes Err = o − t, which gives ∂E/∂in (the libraries' δ) instead of the course's Δ = −∂E/∂in."),
@@ -29,7 +29,7 @@ MISTAKES = [
             "(T[i] - O[i]) * g_prime[i]", "(T[i] - O[i]) * O[i] * (1 - O[i])",
             "Writes the sigmoid's g' = o_i (1 − o_i) into the rule instead of using the g_prime passed in, "
             "which is wrong for any other activation."),
-    # 3.3 hidden_deltas
+    # 4.3 hidden_deltas
     Mistake("deltas-hidden-swapped-indices", NB, "Delta_h",
             "W[j, i] * Delta_next[i]", "W[i, j] * Delta_next[i]",
             "Sums W_{i,j} Δ_i instead of W_{j,i} Δ_i: reads the course text's W_{i,j} as our W[i, j], so hidden "
@@ -45,14 +45,14 @@ MISTAKES = [
             "n, m = W.shape", "n, m = 2, 2",
             "Writes the rule for the 2-2-2 network only (two hidden units, two outputs) instead of for any "
             "layer sizes."),
-    # 3.4 deltas_by_differentiation
+    # 4.4 deltas_by_differentiation
     Mistake("deltas-direct-missing-minus", NB, "Delta_h_direct",
             "-sympy.diff(E, b_j)", "sympy.diff(E, b_j)",
             "Differentiates directly but forgets that Δ is −∂E/∂in, so the direct deltas have the wrong sign."),
     Mistake("deltas-direct-column", NB, "Delta_h_direct",
             "sympy.Matrix([[-sympy.diff(E, b_j) for b_j in b]])", "sympy.Matrix([-sympy.diff(E, b_j) for b_j in b])",
             "Builds sympy.Matrix from a flat list, which gives a column (n × 1) instead of the row of deltas."),
-    # 3.5 weight_gradients (and the picks of w5, w1 after it)
+    # 4.5 weight_gradients (and the picks of w5, w1 after it)
     Mistake("deltas-gradient-sign", NB, "dE_dw",
             "-a_prev[j] * Delta[i]", "a_prev[j] * Delta[i]",
             "Writes ∂E/∂W_{j,i} = a_j Δ_i, the course's update direction, instead of the gradient −a_j Δ_i."),
@@ -63,12 +63,12 @@ MISTAKES = [
     Mistake("deltas-w5-from-h2", NB, "dE_dw",
             "dE_dw5 = dE_dW_2[0, 0]", "dE_dw5 = dE_dW_2[1, 0]",
             "Maps w5 to the wrong sending unit (h_2 instead of h_1), which gives ∂E/∂w6."),
-    # 3.6 gradient_w5_w1
+    # 4.6 gradient_w5_w1
     Mistake("deltas-lambdify-argument-order", NB, "gradient_w5_w1",
             "f(*[values[s] for s in net.symbols])", "f(*values.values())",
             "Calls the lambdified function with the values in the dictionary's order (weights first) instead of "
             "the order of net.symbols it was compiled with."),
-    # 3.7 mazur_update (the example's weights are given data: the transpose trap is graded in notebook 1)
+    # 4.7 mazur_update (the example's weights are given data: the transpose trap is graded in notebook 1)
     Mistake("deltas-update-plus-sign", NB, "mazur",
             "w5_new = weights[1][0, 0] - lr * g5", "w5_new = weights[1][0, 0] + lr * g5",
             "Adds α ∂E/∂w5 (mixing up the course's +α a_j Δ_i with the gradient), moving w5 uphill."),

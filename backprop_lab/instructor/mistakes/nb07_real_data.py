@@ -1,9 +1,9 @@
-"""Common mistakes of notebook 6, Real data (preparation, softmax and cross-entropy, the
+"""Common mistakes of notebook 7, Real data (preparation, softmax and cross-entropy, the
 student's own network, gradient norms)."""
 
 from . import Mistake
 
-NB = "06-real-data/real_data"
+NB = "07-real-data/real_data"
 
 MISTAKES = [
     Mistake("realdata-standardize-test-statistics", NB, "standardize",
