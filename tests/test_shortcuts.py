@@ -9,10 +9,10 @@ import copy
 import nbformat
 import pytest
 
-from backprop_lab.instructor.execute import nbgrader_meta
+from backprop_lab.instructor.execute import after_tests, nbgrader_meta
 from backprop_lab.instructor.shortcuts import CATALOGUE
 
-from conftest import NOTEBOOKS, notebook_ids, run_all
+from conftest import NOTEBOOKS, notebook_ids, run_all, selected
 
 #: a first cell that switches the fence off (every file counts as the grader's own code), to
 #: show that a shortcut would otherwise pass
@@ -58,15 +58,17 @@ def test_every_implementation_task_has_a_shortcut(nb):
 
 
 @pytest.fixture(scope="module")
-def runs():
-    """Every notebook with its shortcuts in rounds, with the fence on and off, in parallel kernels:
-    ``{(notebook, fence_off, k): (Run, the round's shortcuts)}``."""
+def runs(request):
+    """Every selected notebook with its shortcuts in rounds, with the fence on and off, in parallel
+    kernels: ``{(notebook, fence_off, k): (Run, the round's shortcuts)}``."""
     jobs, rounds = {}, {}
-    for nb in NOTEBOOKS:
+    for nb in selected(request, "nb"):
         on = [s for s in _shortcuts(str(nb)) if not s.guard]  # the guard's: in the nbgrader batch
         for fence_off, shortcuts in ((False, on), (True, [s for s in on if s.fenced])):
             for k, round_ in enumerate(_rounds(shortcuts)):
-                jobs[(str(nb), fence_off, k)] = (_with_all(nb.source, round_, fence_off), nb.source.parent)
+                # a round's verdict is in its target tests: the run ends with the last of them
+                jobs[(str(nb), fence_off, k)] = (_with_all(nb.source, round_, fence_off), nb.source.parent,
+                                                 after_tests({t for s in round_ for t in s.targets}))
                 rounds[(str(nb), fence_off, k)] = round_
     return {key: (run, rounds[key]) for key, run in run_all(jobs).items()}
 

@@ -1,5 +1,5 @@
-"""The instructor's commands of ``backprop-lab``: ``release``, ``pre-screen``, ``grade`` and
-``grade-demo``. Each command is ``add_<name>(subparsers)`` plus ``run_<name>(args)``."""
+"""The instructor's commands of ``backprop-lab``: ``release``, ``pre-screen``, ``grade``,
+``grade-demo`` and ``course-table``. Each command is ``add_<name>(subparsers)`` plus ``run_<name>(args)``."""
 
 from __future__ import annotations
 
@@ -173,9 +173,26 @@ def run_grade_demo(args) -> int:
     return 0
 
 
+def add_course_table(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("course-table", help="count the tasks, points, answer lines and rubrics of every notebook",
+                       description="Print a Markdown table of what each notebook asks of the students: graded "
+                                   "tasks, points, answer regions and their non-comment lines, and the written "
+                                   "answers that have a rubric. Run it from the course root.")
+    return p
+
+
+def run_course_table(args) -> int:
+    from .course import notebooks
+    from .depth import depth, format_table
+
+    print(format_table([depth(nb) for nb in notebooks()]))
+    return 0
+
+
 #: command name -> (add the parser, run it)
 COMMANDS = {"release": (add_release, run_release), "pre-screen": (add_prescreen, run_prescreen),
-            "grade": (add_grade, run_grade), "grade-demo": (add_grade_demo, run_grade_demo)}
+            "grade": (add_grade, run_grade), "grade-demo": (add_grade_demo, run_grade_demo),
+            "course-table": (add_course_table, run_course_table)}
 
 
 def add_commands(sub) -> dict:

@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-__all__ = ["Run", "run_notebook", "graded_tests", "is_graded_test", "nbgrader_meta"]
+__all__ = ["Run", "run_notebook", "first_failed_test", "after_tests", "graded_tests", "is_graded_test",
+           "nbgrader_meta"]
 
 
 def nbgrader_meta(cell) -> dict:
@@ -74,8 +75,8 @@ class Run:
 
 
 def run_notebook(nb_or_path, cwd: str | Path | None = None, timeout: int = 120,
-                 kernel_name: str = "python3") -> Run:
-    """Execute every cell in a fresh kernel, continuing after errors.
+                 kernel_name: str = "python3", stop=None) -> Run:
+    """Execute the cells in a fresh kernel, continuing after errors.
 
     Parameters
     ----------
@@ -84,6 +85,10 @@ def run_notebook(nb_or_path, cwd: str | Path | None = None, timeout: int = 120,
         Working directory of the kernel; default the notebook's folder (as nbgrader does).
     timeout : int
         Seconds per cell.
+    stop : callable, optional
+        ``stop(cell, error) -> bool``, asked after each code cell with its error (``None`` if it
+        ran cleanly): true ends the run there, and the later cells keep no outputs. A test that
+        only needs to know *whether* a mistake loses points stops at the first failed test.
     """
     if isinstance(nb_or_path, (str, Path)):
         path = Path(nb_or_path)
@@ -94,7 +99,14 @@ def run_notebook(nb_or_path, cwd: str | Path | None = None, timeout: int = 120,
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
                             resources={"metadata": {"path": str(cwd or Path.cwd())}})
     t0 = time.perf_counter()
-    client.execute()
+    if stop is None:
+        client.execute()
+    else:  # nbclient's own loop (NotebookClient.execute), with a way out
+        with client.setup_kernel():
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+                if cell.cell_type == "code" and stop(cell, _error(cell)):
+                    break
     seconds = time.perf_counter() - t0
     errors = {}
     for k, cell in enumerate(nb.cells):
@@ -103,3 +115,18 @@ def run_notebook(nb_or_path, cwd: str | Path | None = None, timeout: int = 120,
             if err:
                 errors[nbgrader_meta(cell).get("grade_id", f"cell {k}")] = err
     return Run(nb, seconds, errors)
+
+
+def first_failed_test(cell, error) -> bool:
+    """A ``stop`` for :func:`run_notebook`: end the run at the first graded test that fails."""
+    return error is not None and is_graded_test(cell)
+
+
+def after_tests(grade_ids) -> "callable":
+    """A ``stop`` for :func:`run_notebook`: end the run once the test cells ``grade_ids`` have run."""
+    left = set(grade_ids)
+
+    def stop(cell, error) -> bool:
+        left.discard(nbgrader_meta(cell).get("grade_id"))
+        return not left
+    return stop

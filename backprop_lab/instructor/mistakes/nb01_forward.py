@@ -57,13 +57,25 @@ MISTAKES = [
         "forward-output-layer-without-activation", NB, "mlp_forward",
         "        _, a = dense_forward(acts[-1], W, b, g)\n        acts.append(a)",
         "        in_, a = dense_forward(acts[-1], W, b, g)\n"
-        "        acts.append(a if W is not weights[-1] else in_)",
+        "        acts.append(a if l < len(weights) else in_)",
         "The output layer passes on its weighted sums in[L] instead of g(in[L])."),
     Mistake(
         "forward-mlp-without-input-activation", NB, "mlp_forward",
-        "    acts = [X]\n    for W, b in zip(weights, biases):\n        _, a = dense_forward(acts[-1], W, b, g)",
-        "    acts, a = [], X\n    for W, b in zip(weights, biases):\n        _, a = dense_forward(a, W, b, g)",
+        "    return acts\n    ### END SOLUTION",
+        "    return acts[1:]\n    ### END SOLUTION",
         "mlp_forward returns only the layers' activations [a[1], ..., a[L]], without a[0] = X."),
+    Mistake(
+        "forward-mlp-layer-counted-from-0", NB, "mlp_forward",
+        "for l, (W, b) in enumerate(zip(weights, biases), start=1):",
+        "for l, (W, b) in enumerate(zip(weights, biases)):",
+        "The shape errors count the layers from 0, as Python's list does, so the message blames the layer "
+        "below the one whose W^(l) does not fit."),
+    Mistake(
+        "forward-mlp-checks-only-weights", NB, "mlp_forward",
+        "        if np.shape(b) != (W.shape[1],):\n",
+        "        if False:  # the biases are trusted\n",
+        "Checks every W but not the biases, so a bias of the wrong length is broadcast or fails inside NumPy "
+        "with a message that names no layer."),
     Mistake(
         "forward-transposed-worked-example", NB, "worked_example_params",
         "W1 = np.array([[w1, w3],    # row 0: from i1 (to h1, to h2)\n"

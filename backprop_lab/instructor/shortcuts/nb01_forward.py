@@ -34,12 +34,17 @@ SHORTCUTS = [
     Shortcut("forward-mlp-trace", NB, "mlp_forward", """
         from functools import partial
         import backprop_lab
-        trace = partial(backprop_lab.MLP.from_params(weights, biases, activation=g.name).trace)
-        t = trace(X)
+        import re
+        try:
+            trace = partial(backprop_lab.MLP.from_params(weights, biases, activation=g.name).trace)
+            t = trace(X)
+        except ValueError as exc:  # the reference names weights[k]; the task says "layer k + 1"
+            raise ValueError(re.sub(r"(weights|biases)\\[(\\d+)\\]", lambda m: f"layer {int(m.group(2)) + 1}",
+                                    str(exc))) from None
         return [t.a(l) for l in range(len(weights) + 1)]
         """, ("test_mlp_forward",), "MLP.trace",
         "Builds a reference network from the weights and reads every activation off its trace "
-        "(through a partial, which the fence sees through)."),
+        "(through a partial, which the fence sees through), its shape errors reworded to name the layer."),
     Shortcut("forward-params-published", NB, "worked_example_params", """
         from backprop_lab import examples
         ex = examples.worked_example()
