@@ -77,4 +77,46 @@ SHORTCUTS = [
         return net.weights, net.biases
         """, ("test_sgd_step",), "MLP.step",
         "Lets the reference MLP take the step."),
+    Shortcut("backward-timing-made-up-numbers", NB, "time_gradients", """
+        P = [sum(a * b + b for a, b in zip(s[:-1], s[1:])) for s in architectures]
+        return {"P": P, "numerical": [2e-8 * p ** 2 for p in P], "backward": [1e-6 * p for p in P]}
+        """, ("test_time_gradients",), None,
+        "Returns the textbook costs, O(P²) and O(P), as made-up times without timing anything.", fenced=False),
+    Shortcut("backward-timing-smallest-network-extrapolated", NB, "time_gradients", """
+        rng = np.random.default_rng(seed)
+        P = [sum(a * b + b for a, b in zip(s[:-1], s[1:])) for s in architectures]
+        sizes = architectures[0]
+        weights = [rng.normal(size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        biases = [rng.normal(size=b) for b in sizes[1:]]
+        X, T = rng.normal(size=(n, sizes[0])), rng.uniform(size=(n, sizes[-1]))
+        start = time.perf_counter()
+        for p in weights + biases:
+            numgrad_fn(lambda _: loss_fn(X, T, weights, biases), p)
+        t_num = time.perf_counter() - start
+        start = time.perf_counter()
+        backward_fn(X, T, weights, biases)
+        t_back = time.perf_counter() - start
+        return {"P": P, "numerical": [t_num * (p / P[0]) ** 2 for p in P],
+                "backward": [t_back * p / P[0] for p in P]}
+        """, ("test_time_gradients",), None,
+        "Times the smallest network only and extrapolates the others with the textbook growth.", fenced=False),
+    Shortcut("backward-locate-bug-reference-gradients", NB, "locate_bug", """
+        from backprop_lab import MLP
+        g_out = g if g_out is None else g_out
+        net = MLP.from_params(weights, biases, activation=g.name, output_activation=g_out.name)
+        ref_dW, ref_db = net.gradients(X, T)
+        dW, db = backward_fn(X, T, [W.copy() for W in weights], [b.copy() for b in biases], g, g_out)
+        for l in range(len(weights), 0, -1):
+            for name, got, ref in (("W", dW, ref_dW), ("b", db, ref_db)):
+                a = np.asarray(got[l - 1], dtype=float)
+                if a.shape != ref[l - 1].shape or not np.allclose(a, ref[l - 1], rtol=1e-6, atol=1e-9):
+                    return f"{name}[{l}]"
+        return None
+        """, ("test_locate_bug",), "MLP.gradients",
+        "Compares the backward pass with the reference MLP's gradients instead of a gradient check."),
+    Shortcut("backward-locate-bug-lookup-by-name", NB, "locate_bug", """
+        return {"backward_a": "W[2]", "backward_b": "W[2]", "backward_c": "b[3]", "backward_d": "W[2]",
+                "backward_e": "W[1]", "backward_f": "W[3]"}.get(backward_fn.__name__)
+        """, ("test_locate_bug",), None,
+        "Looks the answer up by the name of the notebook's six buggy backward passes.", fenced=False),
 ]

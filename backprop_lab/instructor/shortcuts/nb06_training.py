@@ -36,13 +36,14 @@ SHORTCUTS = [
         """, ("test_minibatches",), None,
         "Hard-codes the batches of the visible test.", fenced=False),
     Shortcut("training-train-fit", NB, "train", """
-        if isinstance(net, MLP):  # the reference trains it; other models (the test has two) get a loop
-            return list(net.fit(X, Y, epochs=epochs, lr=lr, batch_size=batch_size, tol=tol, patience=patience,
-                                seed=seed, progress=False).loss)
+        if isinstance(net, MLP):  # the reference trains it; other models (the tests have two) get a loop
+            return net.fit(X, Y, epochs=epochs, lr=lr, batch_size=batch_size, tol=tol, patience=patience,
+                           seed=seed, progress=False)
         rng = np.random.default_rng(seed)
         n = X.shape[0]
-        batch_size = n if batch_size is None else batch_size
-        losses, best, wait = [], np.inf, 0
+        batch_size = n if batch_size is None else min(batch_size, n)
+        history = History(lr=lr, batch_size=batch_size)
+        best, wait = np.inf, 0
         for epoch in range(epochs):
             total = 0.0
             for idx in minibatches(n, batch_size, rng):
@@ -50,15 +51,20 @@ SHORTCUTS = [
                 dW, db = net.gradients(X[idx], Y[idx])
                 net.weights = sgd_update(net.weights, dW, lr)
                 net.biases = sgd_update(net.biases, db, lr)
-            losses.append(total / n)
+            loss = total / n
+            history.loss.append(loss)
+            if not np.isfinite(loss):
+                history.stop_reason = "diverged"
+                break
             if tol is not None:
-                if losses[-1] < best - tol:
-                    best, wait = losses[-1], 0
+                if loss < best - tol:
+                    best, wait = loss, 0
                 else:
                     wait += 1
                     if wait >= patience:
+                        history.stop_reason = "converged"
                         break
-        return losses
+        return history
         """, ("test_train", "test_train_stopping"), "MLP.fit",
         "Trains every MLP with the reference MLP.fit, and writes the loop only for the other models "
         "(the test allows the network's loss and gradients, not its fit)."),
@@ -67,4 +73,59 @@ SHORTCUTS = [
         losses = list(net.fit(X, y.reshape(-1, 1), epochs=500, lr=1.0, seed=seed, progress=False).loss)
         """, ("test_fit_xor",), "MLP.fit",
         "Trains the XOR network with MLP.fit instead of the student's own train."),
+    Shortcut("training-gd1d-mlp-step", NB, "gradient_descent_1d", """
+        # ½ λ w² is the squared error of a one-weight linear network on the inputs ±√λ with targets 0
+        net = MLP.from_params([np.array([[float(w0)]])], activation="identity", output_activation="identity")
+        X = np.array([[np.sqrt(lam)], [-np.sqrt(lam)]])
+        T = np.zeros((2, 1))
+        w = [float(w0)]
+        for _ in range(steps):
+            net.step(X, T, lr)
+            w.append(float(net.weights[0][0, 0]))
+        return np.array(w)
+        """, ("test_gradient_descent_1d",), "MLP.step",
+        "Lets the reference MLP.step take the steps, on a network whose loss is ½ λ w²."),
+    Shortcut("training-lr-regime-lookup", NB, "lr_regime", """
+        # the visible test's answers, typed in
+        return {0.1: "monotone", 0.5: "one step", 0.8: "oscillating", 1.0: "periodic"}.get(lr, "diverges")
+        """, ("test_lr_regime",), None,
+        "Returns the visible test's five answers instead of predicting the regime.", fenced=False),
+    Shortcut("training-early-stopping-fit", NB, "train_early_stopping", """
+        if isinstance(net, MLP):  # the reference watches the validation loss; a refit gives the best weights
+            start = net.copy()
+            history = net.fit(X, Y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, tol=0.0,
+                              patience=patience, validation_data=(X_val, Y_val), progress=False)
+            best_epoch = int(np.argmin(history.val_loss)) + 1
+            start.fit(X, Y, epochs=best_epoch, lr=lr, batch_size=batch_size, seed=seed, progress=False)
+            net.weights, net.biases = start.weights, start.biases
+            return history, best_epoch
+        rng = np.random.default_rng(seed)
+        n = X.shape[0]
+        batch_size = n if batch_size is None else min(batch_size, n)
+        history = History(lr=lr, batch_size=batch_size)
+        best_loss, best_epoch, wait = np.inf, 0, 0
+        best_weights, best_biases = list(net.weights), list(net.biases)
+        for epoch in range(1, epochs + 1):
+            total = 0.0
+            for idx in minibatches(n, batch_size, rng):
+                total += net.loss(X[idx], Y[idx]) * len(idx)
+                dW, db = net.gradients(X[idx], Y[idx])
+                net.weights = sgd_update(net.weights, dW, lr)
+                net.biases = sgd_update(net.biases, db, lr)
+            history.loss.append(total / n)
+            history.val_loss.append(net.loss(X_val, Y_val))
+            if history.val_loss[-1] < best_loss:
+                best_loss, best_epoch, wait = history.val_loss[-1], epoch, 0
+                best_weights = [W.copy() for W in net.weights]
+                best_biases = [b.copy() for b in net.biases]
+            else:
+                wait += 1
+                if wait >= patience:
+                    history.stop_reason = "converged"
+                    break
+        net.weights, net.biases = best_weights, best_biases
+        return history, best_epoch
+        """, ("test_train_early_stopping",), "MLP.fit",
+        "Lets MLP.fit(validation_data=..., tol=0) stop every MLP and a second fit find the best weights; "
+        "writes the loop only for the test's other model."),
 ]

@@ -29,7 +29,7 @@ SHORTCUTS = [
         "Returns the library's cross-entropy."),
     Shortcut("real-output-delta-loss", NB, "output_delta", """
         loss = backprop_lab.losses.get_loss("cross_entropy")
-        return loss.delta(softmax(Z), Y, backprop_lab.activations.softmax) / Z.shape[0]
+        return loss.delta(softmax(Z), Y, backprop_lab.activations.softmax)
         """, ("test_output_delta",), "losses.Loss.delta",
         "Takes the output δ from the library's cross-entropy loss object."),
     Shortcut("real-digitnet-wraps-mlp", NB, "DigitNet", ("""
