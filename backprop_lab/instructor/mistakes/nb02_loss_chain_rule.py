@@ -72,19 +72,35 @@ MISTAKES = [
         "The neuron's loss leaves out the factor 1/2, so dE/dw is twice too large."),
     Mistake(
         "loss-sigmoid-prime-one-minus-z", NB, "sigmoid_prime",
-        "sigmoid_prime = a * (1 - a)",
-        "sigmoid_prime = a * (1 - z)",
-        "sigma' is written sigma(z) (1 - z) instead of sigma(z) (1 - sigma(z))."),
+        "g_prime = g_prime.subs(z, z_of_a[0])",
+        "g_prime = g_prime.subs(z, a)",
+        "Where z is left in g'(z), puts the symbol a in for z itself instead of solving a = g(z) for z: "
+        "a mixture such as σ(z)(1 − z) in disguise."),
     Mistake(
         "loss-sigmoid-prime-through-z", NB, "sigmoid_prime",
-        "sigmoid_prime = a * (1 - a)",
-        "sigmoid_prime = dsigma_dz",
-        "sigma' is left as SymPy's exp(-z)/(1 + exp(-z))**2 instead of being written through a = sigma(z)."),
+        "return dg_dz, g_prime, proof",
+        "return dg_dz, dg_dz, proof",
+        "g' is left as SymPy's exp(-z)/(1 + exp(-z))**2 instead of being written through a = g(z)."),
     Mistake(
         "loss-sigmoid-proof-not-substituted", NB, "sigmoid_prime",
-        "proof = sympy.simplify(dsigma_dz - sigmoid_prime.subs(a, sigmoid(z)))",
-        "proof = sympy.simplify(dsigma_dz - sigmoid_prime)",
-        "The proof subtracts a (1 - a) without substituting a = sigma(z), so the difference is not 0."),
+        "proof = sympy.simplify(dg_dz - g_prime.subs(a, g(z)))",
+        "proof = sympy.simplify(dg_dz - g_prime)",
+        "The proof subtracts g'(a) without putting a = g(z) back in, so the difference is not 0."),
+    Mistake(
+        "loss-gprime-no-inversion", NB, "sigmoid_prime",
+        "    if z in g_prime.free_symbols:                     # z is still there: turn a = g(z) around\n"
+        "        z_of_a = sympy.solve(sympy.Eq(g(z), a), z)    # the z whose activation is a\n"
+        "        if not z_of_a:\n"
+        "            raise ValueError(f\"cannot solve a = {g(z)} for z\")\n"
+        "        g_prime = g_prime.subs(z, z_of_a[0])\n",
+        "",
+        "Only substitutes a for g(z): right for tanh, whose derivative contains tanh(z), but the sigmoid's "
+        "derivative keeps an exp(-z) that only solving a = g(z) for z removes."),
+    Mistake(
+        "loss-gprime-derivative-at-a", NB, "sigmoid_prime",
+        "g_prime = dg_dz.subs(g(z), a)",
+        "g_prime = sympy.diff(g(a), a)",
+        "Writes g'(a), the derivative evaluated at the output, instead of g'(z) expressed through a = g(z)."),
     Mistake(
         "loss-delta-sign-error", NB, "Delta_out",
         "Err = t - o",
@@ -127,4 +143,32 @@ MISTAKES = [
         "din_dw = sympy.diff(in_expr, w)",
         "din_dw = x",
         "din/dw is written as the notebook's x instead of differentiating in_expr with respect to w."),
+    # 2.8 softmax_cross_entropy_gradient
+    Mistake(
+        "loss-softmax-ce-gradient-sign", NB, "softmax_ce",
+        "dE_dz = [sympy.diff(E, zi) for zi in z]",
+        "dE_dz = [-sympy.diff(E, zi) for zi in z]",
+        "Returns the course's Δ = −∂E/∂z for the gradient ∂E/∂z of softmax with cross-entropy."),
+    Mistake(
+        "loss-softmax-ce-unnormalised", NB, "softmax_ce",
+        "sympy.log(ek / S)",
+        "sympy.log(ek)",
+        "Builds the cross-entropy from e^{z_k} instead of the probabilities e^{z_k} / Σ_c e^{z_c}: the softmax's "
+        "denominator is missing."),
+    Mistake(
+        "loss-softmax-ce-not-through-p", NB, "softmax_ce",
+        "sympy.together(d).subs(through_p).subs(sums_to_one)",
+        "sympy.together(d).subs(sums_to_one)",
+        "Simplifies the gradient without writing it through the probabilities: exp(z_k) stays in it."),
+    Mistake(
+        "loss-softmax-ce-fixed-classes", NB, "softmax_ce",
+        "K = len(z)",
+        "K = 3",
+        "Writes the notebook's three classes instead of taking K from the arguments."),
+    Mistake(
+        "loss-softmax-ce-first-class-only", NB, "softmax_ce",
+        "E = -sum(tk * sympy.log(ek / S) for tk, ek in zip(t, e))",
+        "E = -sympy.log(e[0] / S)",
+        "Writes the cross-entropy as −log p_1, as if the first class were always the correct one, instead of "
+        "−Σ_k t_k log p_k for the targets given."),
 ]

@@ -1,6 +1,6 @@
 """Shortcuts of notebook 2, *The loss, and the chain rule in SymPy* (``02-loss-chain-rule/loss_chain_rule``).
 
-The SymPy tasks (2.4 - 2.7) are functions that the tests call on symbols of their own, and 2.6
+The SymPy tasks (2.4 - 2.8) are functions that the tests call on symbols of their own, and 2.6
 on activations the library does not name: a shortcut has to call the library inside the
 function, where the fence sees it. The library's symbolic network is built from its own
 symbols (``x_1``, ``w^{(1)}_{1,1}``, ...), which the shortcuts map onto the arguments.
@@ -46,13 +46,23 @@ SHORTCUTS = [
     Shortcut("loss-sigmoid-derivative-g-prime", NB, "sigmoid_prime", """
         import sympy
         import backprop_lab.symbolic as S
-        net = S.network((1, 1), activation="sigmoid")
-        at_z = {net.W[1][0, 0]: 1, net.b[1][0]: 0, net.x[0]: z}   # in = x_1 w + b becomes z
-        o = net.a[1][0]                                          # σ(in), as the library writes it
-        g_prime = net.g_prime(1)[0]                              # the library's a (1 − a)
-        return g_prime.subs(at_z), g_prime.subs(o, a), sympy.Integer(0)
+        name = {S.sigmoid: "sigmoid", sympy.tanh: "tanh"}[g]     # the activations the library knows by name
+        net = S.network((1, 1), activation=name)
+        o = net.a[1][0]                                          # g(in), as the library writes it
+        g_prime = net.g_prime(1)[0]                              # the library's a (1 − a) or 1 − a²
+        return sympy.diff(g(z), z), g_prime.subs(o, a), sympy.Integer(0)
         """, ("test_sigmoid_prime",), "symbolic.network",
-        "Reads sigma' = a (1 - a) off the library's symbolic network instead of deriving it."),
+        "Reads g' through a off the library's symbolic network instead of deriving it; the hidden tests use "
+        "activations the library does not know by name.", fenced=False),
+    Shortcut("loss-activation-derivative-remembered", NB, "sigmoid_prime", """
+        import sympy
+        dg_dz = sympy.diff(g(z), z)
+        known = {sigmoid: a * (1 - a), sympy.tanh: 1 - a ** 2}    # remembered, not derived
+        g_prime = known[g]
+        return dg_dz, g_prime, sympy.simplify(dg_dz - g_prime.subs(a, g(z)))
+        """, ("test_sigmoid_prime",), None,
+        "Types the two derivatives the course quotes instead of deriving g' through a; the hidden tests use "
+        "other activations.", fenced=False),
     Shortcut("loss-output-delta-deltas-direct", NB, "Delta_out", """
         import backprop_lab.symbolic as S
         net = S.network((1, 1), activation="g")               # the library's undefined g
@@ -84,4 +94,24 @@ SHORTCUTS = [
         """, ("test_dE_dw_chain",), "symbolic.network",
         "Takes dE/dw of a sigmoid neuron from the library instead of applying the chain rule to the "
         "given Delta: the test's Delta(in, t), which no library knows, stops it anyway.", fenced=False),
+    Shortcut("loss-softmax-ce-typed", NB, "softmax_ce", """
+        import sympy
+        P = [sympy.exp(zk) / sum(sympy.exp(zc) for zc in z) for zk in z]
+        return [P[i] - t[i] for i in range(len(z))], [p[i] - t[i] for i in range(len(z))]   # the known result
+        """, ("test_softmax_ce",), None,
+        "Types the known p − t for both results instead of differentiating: for targets that do not sum to 1 the "
+        "first result is wrong.", fenced=False),
+    Shortcut("loss-softmax-ce-library", NB, "softmax_ce", """
+        import sympy
+        import backprop_lab.symbolic as S
+        net = S.network((1, len(z)), loss="cross_entropy")     # softmax output with cross-entropy
+        names = {**{w: 0 for w in net.W[1]}, **dict(zip(net.b[1], z)), **dict(zip(net.t, t))}   # in = b = z
+        dE_dz = [-D.xreplace(names) for D in S.deltas_direct(net)[1]]     # δ = −Δ, by the library's calculus
+        to_p = {sum(sympy.exp(zk) for zk in z): 1, **{sympy.exp(zk): pk for zk, pk in zip(z, p)}}   # o_k -> p_k
+        rule = [r.xreplace(names).xreplace(to_p) for r in S.deltas_backprop(net)[1]]      # t − o Σt
+        one = {t[-1]: 1 - sum(t[:-1])}
+        return dE_dz, [(-r).subs(one) for r in rule]
+        """, ("test_softmax_ce",), "symbolic.network",
+        "Takes the gradient from the library's cross-entropy network (deltas_direct) and its simplified form from "
+        "deltas_backprop, renaming the symbols to the arguments."),
 ]

@@ -1,9 +1,9 @@
 """Shortcuts of notebook 4, *Deriving the deltas* (``04-deltas/deltas``).
 
-The SymPy tasks (4.1 - 4.5) are functions that the tests call on symbols and layer sizes of
+The SymPy tasks (4.1 - 4.7) are functions that the tests call on symbols and layer sizes of
 their own, and the rules (4.2, 4.3) on an undefined activation ``g`` as well: a shortcut has to
 call the library inside the function, where the fence sees it, and map the library network's
-own symbols (``x_1``, ``t_1``, ``w^{(2)}_{1,1}``, ...) onto the arguments. 4.6 and 4.7 are
+own symbols (``x_1``, ``t_1``, ``w^{(2)}_{1,1}``, ...) onto the arguments. 4.8 and 4.9 are
 NumPy functions that the tests call on random parameters.
 """
 
@@ -55,12 +55,41 @@ SHORTCUTS = [
         import dataclasses
         import sympy
         import backprop_lab.symbolic as S
+        b = [next(s for s in sorted(e.free_symbols, key=str) if e.coeff(s) == 1) for e in in_]   # the bias of in_j
         net = S.network((1, len(b)), activation="identity")
-        net = dataclasses.replace(net, E=E, b=S.Layers({1: sympy.ImmutableMatrix([list(b)])}))
+        net = dataclasses.replace(net, E=E, b=S.Layers({1: sympy.ImmutableMatrix([b])}))
         return sympy.Matrix([[-S.bias_gradient(net, 1, j + 1) for j in range(len(b))]])
         """, ("test_Delta_h_direct",), "symbolic.network",
-        "Lets the library's bias_gradient differentiate: a library network with the given loss and biases "
-        "put in."),
+        "The bias trick through the library's bias_gradient: finds the bias in each in_j and differentiates by it "
+        "instead of putting in a fresh symbol; the hidden tests' layers without biases stop it anyway.",
+        fenced=False),
+    Shortcut("deltas-pieces-divided", NB, "hidden_rule_pieces", """
+        u = sympy.Dummy("u")
+        g_prime = sympy.diff(g(u), u).subs(u, in_j)
+        total = Delta_j / g_prime                                   # divided, never factored out
+        return g_prime, total, [total / (len(W_row) * w) for w in W_row]   # split evenly over the weights
+        """, ("test_hidden_rule_pieces",), None,
+        "Divides Δ_j by g'(in_j) instead of collecting, and splits the rest evenly over the weights.", fenced=False),
+    Shortcut("deltas-layers-copy-rules", NB, "three_layers", """
+        L = len(W)
+        rules = [None] * L
+        rules[L - 1] = sympy.Matrix(output_deltas(T, a[L], g_prime[L - 1]))
+        for l in range(L - 1, 0, -1):
+            rules[l - 1] = sympy.Matrix(hidden_deltas(g_prime[l - 1], W[l], rules[l]))
+        return rules, list(rules)                                    # the "calculus" is the rules again
+        """, ("test_three_layers",), None,
+        "Returns the rules' deltas as the direct ones instead of differentiating E; the test also passes a wrong "
+        "g'(in), which only the calculus ignores.", fenced=False),
+    Shortcut("deltas-layers-library", NB, "three_layers", """
+        import backprop_lab.symbolic as S
+        L = len(W)
+        net = S.network([W[0].rows] + [w.cols for w in W], activation="g")   # the library's undefined g
+        names = {**dict(zip(net.t, T)), **{s: v for l in range(1, L + 1) for s, v in zip(net.W[l], W[l - 1])}}
+        D = [S.deltas_backprop(net)[l].xreplace(names) for l in range(1, L + 1)]
+        return D, D
+        """, ("test_three_layers",), "symbolic.network",
+        "Takes the deltas of a library network with the right sizes and renames its targets and weights; its "
+        "inputs, biases and g are not the test's, so it fails anyway.", fenced=False),
     Shortcut("deltas-weight-gradients-library", NB, "dE_dw", """
         import sympy
         import backprop_lab.symbolic as S
