@@ -88,6 +88,7 @@ _EQUIVALENTS = {
     "scipy.differentiate": "the numerical gradient", "sklearn.preprocessing": "standardisation or one-hot",
     "sklearn.neural_network": "the network", "sklearn.metrics.log_loss": "cross-entropy",
     "sklearn.utils.gen_batches": "mini-batches", "sklearn.utils.shuffle": "mini-batches",
+    "graphlib": "topological order", "networkx": "graph algorithms (topological order, paths)",
 }
 #: methods that only the library's network has among the objects a task hands over
 _NETWORK_METHODS = {"fit", "step", "trace", "updated_weights"}
