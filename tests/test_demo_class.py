@@ -14,7 +14,7 @@ from backprop_lab.instructor.democlass import plan
 
 from grading_helpers import ROOT, course_dir, require_sandbox
 
-N = 10
+N = 6  # one student of each profile: solutions, one blank, one missing, three broken with mistakes
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ PATHS = {
 def test_every_path_to_a_reference_is_refused_during_a_test(path, net):
     fn = student(PATHS[path], "backward")
     t = task("5.3 backward")
-    with pytest.raises(GradingError, match=r"Task 4\.3 backward: your code called the course library's reference"):
+    with pytest.raises(GradingError, match=r"Task 5\.3 backward: your code called the course library's reference"):
         t.call(fn, *net)
 
 
