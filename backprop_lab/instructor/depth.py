@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import nbformat
 
 from .course import Notebook
-from .execute import graded_tests, nbgrader_meta
+from .execute import SOLUTION_REGION, graded_tests, nbgrader_meta
 
 __all__ = ["Depth", "answer_regions", "depth", "rubric", "RubricError", "format_table"]
 
-_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION", re.M | re.S)
 _RUBRIC = re.compile(r"^\*\*Rubric \((\d+(?:\.\d+)?) points?\)\*\*[ \t]*$", re.M)
 _ITEM = re.compile(r"^- (\d+(?:\.\d+)?) points?: \S", re.M)
 
@@ -35,7 +34,8 @@ def answer_regions(nb) -> list[list[str]]:
     for cell in nb.cells:
         if cell.cell_type != "code" or not nbgrader_meta(cell).get("solution"):
             continue
-        for body in _REGION.findall(cell.source):
+        for match in SOLUTION_REGION.finditer(cell.source):
+            body = match.group(2)
             out.append([s for s in (line.strip() for line in body.splitlines()) if s and not s.startswith("#")])
     return out
 

@@ -7,6 +7,7 @@ kernels for the real grades.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,12 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-__all__ = ["Run", "run_notebook", "first_failed_test", "after_tests", "graded_tests", "is_graded_test",
-           "nbgrader_meta"]
+__all__ = ["SOLUTION_REGION", "Run", "run_notebook", "first_failed_test", "after_tests", "graded_tests",
+           "is_graded_test", "nbgrader_meta"]
+
+
+#: a solution region of a cell: group 1 is the markers' indent, group 2 the code between them
+SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
 
 
 def nbgrader_meta(cell) -> dict:

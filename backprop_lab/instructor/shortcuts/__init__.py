@@ -13,16 +13,14 @@ One module per notebook defines ``SHORTCUTS``; :data:`CATALOGUE` gathers them in
 from __future__ import annotations
 
 import copy
-import re
 import textwrap
 from dataclasses import dataclass
 
 from ..catalogue import collect, lookup
-from ..execute import nbgrader_meta
+from ..execute import SOLUTION_REGION, nbgrader_meta
 
 __all__ = ["Shortcut", "CATALOGUE", "by_id", "replace_solution"]
 
-_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
 
 
 def replace_solution(source: str, code) -> str:
@@ -30,7 +28,7 @@ def replace_solution(source: str, code) -> str:
     ``code``, indented as the markers are; a tuple of codes replaces the cell's regions in
     order (a class with two methods to write)."""
     codes = (code,) if isinstance(code, str) else tuple(code)
-    matches = list(_REGION.finditer(source))
+    matches = list(SOLUTION_REGION.finditer(source))
     if len(matches) != len(codes):
         raise ValueError(f"the cell has {len(matches)} ### BEGIN SOLUTION / ### END SOLUTION region(s); "
                          f"got {len(codes)} replacement(s)")
