@@ -27,6 +27,18 @@ c.Execute.raise_on_iopub_timeout = False
 # against the release before grading, student kernels run in a sandbox (bubblewrap), a cell
 # that ignores interrupts costs only that cell, feedback hides the hidden tests, and
 # `nbgrader export` writes one row per student with a column per notebook and task.
+# What one grading kernel may use (backprop_lab/instructor/limits.py). Past a limit the cell
+# gets a MemoryError, a full disk or a refused process, or the kernel is restarted and the
+# rest of the notebook graded; the cell's output says which limit it met. 0 switches a limit
+# off. `backprop-lab grading-limits` shows what this host enforces and what a kernel sees.
+GiB, MiB = 2**30, 2**20
+c.KernelLimits.memory = 4 * GiB          # address space of each process (an honest kernel: 1.1 GB)
+c.KernelLimits.processes = 128           # processes and threads at once (an honest kernel: 16)
+c.KernelLimits.disk = 512 * MiB          # each writable folder: working folder, TMPDIR, /dev/shm
+c.KernelLimits.cpu = 30                  # CPU seconds per cell, all its processes (honest: at most 1.2)
+c.KernelLimits.output = 1 * MiB          # output one cell keeps; the rest is cut with a note
+c.KernelLimits.output_notebook = 8 * MiB  # output one notebook keeps
+
 import os  # noqa: E402
 
 from backprop_lab.instructor.hardening import configure  # noqa: E402

@@ -37,7 +37,9 @@ from grading_helpers import nbgrader, solution_submission, submit  # noqa: E402
 FENCE_OFF = "import backprop_lab._fence as _fence\n_fence.state._roots = ('',)\n"
 
 
-def autograde_seconds(work: Path, guard: bool, n_students: int, tag: str) -> float:
+def autograde_seconds(work: Path, n_students: int, tag: str, extra: tuple = ()) -> float:
+    """Seconds per notebook to autograde ``n_students`` solution submissions of every notebook
+    (one shard), with the extra nbgrader options ``extra``."""
     course = copy_course(ROOT, work / tag)
     db = sqlite_url(course)
     nbgrader(course, "generate_assignment", "*", "--force", db=db)
@@ -45,7 +47,7 @@ def autograde_seconds(work: Path, guard: bool, n_students: int, tag: str) -> flo
         for k in range(n_students):
             submit(course, f"s{k:02d}", str(nb), solution_submission(course, str(nb)))
     t0 = time.perf_counter()
-    results = grade(course, shards=1, db_url=db, extra=(f"--GradingKernelManager.guard={guard}",))
+    results = grade(course, shards=1, db_url=db, extra=extra)
     seconds = time.perf_counter() - t0
     if any(r.returncode for r in results):
         raise RuntimeError(results[0].log[-3000:])
@@ -73,10 +75,10 @@ def main(argv=None) -> int:
     guarded, plain, fenced, unfenced = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-integrity-", dir=Path.home()) as tmp:  # not /tmp: sandbox
         work = Path(tmp)
-        autograde_seconds(work, True, 1, "warm-up")
+        autograde_seconds(work, 1, "warm-up")
         for r in range(args.rounds):
-            guarded.append(autograde_seconds(work, True, args.students, f"on-{r}"))
-            plain.append(autograde_seconds(work, False, args.students, f"off-{r}"))
+            guarded.append(autograde_seconds(work, args.students, f"on-{r}", ("--GradingKernelManager.guard=True",)))
+            plain.append(autograde_seconds(work, args.students, f"off-{r}", ("--GradingKernelManager.guard=False",)))
             fenced.append(notebook_seconds(True))
             unfenced.append(notebook_seconds(False))
             print(f"round {r + 1}: autograde {guarded[-1]:.2f} / {plain[-1]:.2f} s per notebook, "

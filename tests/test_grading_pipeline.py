@@ -59,7 +59,8 @@ probe = {{
     "write_tmp": _try(lambda: open("/tmp/pwned-by-a-student.txt", "w").write("x")),
     "network": _try(lambda: socket.create_connection(("127.0.0.1", {port}), timeout=3) and "connected"),
 }}
-json.dump(probe, open("probe.json", "w"))
+json.dump(probe, open("probe.json", "w"))  # into its working folder: a tmpfs, gone after grading
+print("PROBE " + json.dumps(probe))
 
 def neuron(a_prev, w, b, g):
     in_ = float(a_prev @ w + b)
@@ -208,7 +209,11 @@ def test_replacing_numpy_or_eq_does_not_pass_a_wrong_answer(graded):
 
 def test_sandbox_refuses_and_honest_work_still_counts(graded):
     course, _, grades, _ = graded
-    probe = json.loads((course / "autograded" / "evil" / A / "probe.json").read_text())
+    nb = nbformat.read(course / "autograded" / "evil" / A / f"{N}.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    probe = json.loads(text.split("PROBE ", 1)[1].splitlines()[0])
+    assert not (course / "autograded" / "evil" / A / "probe.json").exists(), \
+        "what the kernel writes in its working folder stays in the sandbox"
     assert probe["read_solutions"].startswith("refused"), probe
     assert probe["list_solutions"] == [], probe
     assert probe["read_gradebook"] == 0 or str(probe["read_gradebook"]).startswith("refused"), \

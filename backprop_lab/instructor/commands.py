@@ -1,5 +1,5 @@
 """The instructor's commands of ``backprop-lab``: ``release``, ``pre-screen``, ``grade``,
-``grade-demo`` and ``course-table``. Each command is ``add_<name>(subparsers)`` plus ``run_<name>(args)``."""
+``grade-demo``, ``course-table`` and ``grading-limits``. Each command is ``add_<name>(subparsers)`` plus ``run_<name>(args)``."""
 
 from __future__ import annotations
 
@@ -189,10 +189,29 @@ def run_course_table(args) -> int:
     return 0
 
 
+def add_grading_limits(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("grading-limits", help="show the limits a submission meets on this grading host",
+                       description="Start one real grading kernel with the course's nbgrader_config.py and print, "
+                                   "for every limit (memory, processes, disk, CPU time per cell, output, "
+                                   "network, capabilities), the configured value, what enforces it on this host "
+                                   "and what the kernel saw. Exits 1 if a limit is not enforced. Run it from the "
+                                   "course root on every new grading host.")
+    return p
+
+
+def run_grading_limits(args) -> int:
+    from .hostcheck import check_host, format_checks
+
+    checks = check_host()
+    print(format_checks(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
 #: command name -> (add the parser, run it)
 COMMANDS = {"release": (add_release, run_release), "pre-screen": (add_prescreen, run_prescreen),
             "grade": (add_grade, run_grade), "grade-demo": (add_grade_demo, run_grade_demo),
-            "course-table": (add_course_table, run_course_table)}
+            "course-table": (add_course_table, run_course_table),
+            "grading-limits": (add_grading_limits, run_grading_limits)}
 
 
 def add_commands(sub) -> dict:

@@ -8,13 +8,12 @@ Three preprocessors and one setting function for ``nbgrader_config.py``:
   and a pasted copy no longer aborts the batch for the whole class. What was repaired is
   logged and written next to the autograded notebook (``<notebook>.integrity.json``).
 * :class:`HardenedExecute` (nbgrader's ``Execute``): the kernel runs in the sandbox of
-  :mod:`.sandbox`; a cell that runs past the timeout is interrupted, and if it ignores the
-  interrupt the kernel is restarted and the cells before it re-run, so that only that cell
-  scores 0 and the rest of the notebook is still graded. The kernel runs the grading guard
-  (:mod:`backprop_lab.grading.guard`), and every graded test cell is sealed: a fresh nonce
-  per cell and per run, which only the end of the test publishes, with what the guard saw.
-  A test whose seal is missing or reports tampering earns no points, and the integrity
-  report says why.
+  :mod:`.sandbox` under the limits of :mod:`.limits`, and what one cell does costs only that
+  cell (:mod:`.containment`: a timeout, too much CPU, a dying kernel, too much output). The
+  kernel runs the grading guard (:mod:`backprop_lab.grading.guard`), and every graded test
+  cell is sealed: a fresh nonce per cell and per run, which only the end of the test
+  publishes, with what the guard saw. A test whose seal is missing or reports tampering
+  earns no points, and the integrity report says why.
 * :class:`HideHiddenTests` (``generate_feedback``): students' feedback shows neither the
   source of hidden tests nor tracebacks through test cells.
 
@@ -35,15 +34,17 @@ from pathlib import Path
 import nbformat
 from jupyter_core.utils import run_sync
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                    Execute, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
+                                    GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from traitlets import Bool, Integer
+from traitlets import Bool
 
 from ..grading.guard import SEAL_MIME
+from .containment import ContainedExecute
 from .execute import is_graded_test, nbgrader_meta
 from .integrity import repair
+from .limits import LimitedKernelManager
 from .sandbox import SandboxedKernelManager
 
 __all__ = ["RepairCells", "GradingKernelManager", "HardenedExecute", "HideHiddenTests", "configure",
@@ -104,8 +105,9 @@ class RepairCells(NbGraderPreprocessor):
         return fixed, resources
 
 
-class GradingKernelManager(SandboxedKernelManager):
-    """The sandboxed kernel, started with the grading guard installed before any cell runs:
+class GradingKernelManager(LimitedKernelManager, SandboxedKernelManager):
+    """The sandboxed kernel, under the limits of :mod:`.limits` (which wrap the sandbox), started
+    with the grading guard installed before any cell runs:
     ``python -P -m backprop_lab.grading.kernel`` in place of ``python -m ipykernel_launcher``
     (``-P``: the submission's folder is not searched for modules before the guard is in)."""
 
@@ -160,26 +162,22 @@ def _cell_file(source: str) -> str:
     return f"{murmur2_x86(source, get_tmp_hash_seed())}.py"
 
 
-class HardenedExecute(Execute):
-    """nbgrader's Execute, sandboxed, and robust to kernels that ignore interrupts."""
-
-    interrupt_grace = Integer(5, help="Seconds a timed-out cell gets to stop after the interrupt before "
-                                      "the kernel is restarted").tag(config=True)
+class HardenedExecute(ContainedExecute):
+    """nbgrader's Execute, sandboxed and contained (:mod:`.containment`), with every test sealed."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", GradingKernelManager)
         super().__init__(*args, **kwargs)
-        self._ran: list[str] = []
-        self._findings: list[dict] = []
         self._files: dict[str, str] = {}
 
     def preprocess(self, nb, resources=None, km=None):
-        self._findings, self._files, self._fenced_answers = [], {}, {}
+        self._files, self._fenced_answers = {}, {}
         self._tasks = _answer_tasks(nb)
         self._answers = {hashlib.sha1(c.source.encode()).hexdigest(): [gid, *self._tasks.get(gid, (
             "(a cell you added)", ()))] for gid, c in ((nbgrader_meta(c).get("grade_id") or f"cell {k}", c)
                                                      for k, c in enumerate(nb.cells))
                          if c.cell_type == "code" and not nbgrader_meta(c).get("locked")}
+        self._answers_sent = False
         nb, resources = super().preprocess(nb, resources, km=km)
         info = (resources or {}).get("nbgrader", {})
         if self._findings and info:
@@ -190,14 +188,12 @@ class HardenedExecute(Execute):
         return nb, resources
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-        self._timed_out = False
         source = cell.source
         gid = nbgrader_meta(cell).get("grade_id") or f"cell {cell_index}"
         guarded = cell.cell_type == "code" and source.strip() and getattr(self.km, "guarded", False)
         nonce = None
-        if guarded and self._answers is not None:  # once: name the student's own cells to the guard
-            await self._guard_expr(f"expect_answers({self._answers!r})")
-            self._answers = None
+        if guarded and not self._answers_sent:  # once per kernel: name the student's own cells to the guard
+            await self._after_restart()
         if guarded and is_graded_test(cell):
             nonce = secrets.token_hex(16)
             cell.source = _seal_code(nonce, gid, source)
@@ -207,11 +203,16 @@ class HardenedExecute(Execute):
             result = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
             cell.source = source
-        if cell.cell_type == "code" and not self._timed_out:
+        if cell.cell_type == "code" and self.stopped is None:
             self._ran.append(source)  # replayed if a later cell forces a restart
         if nonce is not None:
             await self._check_seal(cell, gid, nonce)
         return result
+
+    async def _after_restart(self) -> None:
+        if getattr(self.km, "guarded", False):
+            await self._guard_expr(f"expect_answers({self._answers!r})")
+            self._answers_sent = True
 
     async def _guard_expr(self, call: str):
         """Call a function of the guard in the kernel, outside any cell (an execute request's
@@ -301,44 +302,6 @@ class HardenedExecute(Execute):
 
     # nbclient binds the synchronous name to its own coroutine: rebind it to the override
     execute_cell = run_sync(async_execute_cell)
-
-    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
-        reply = await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
-                                                    task_poll_kernel_alive)
-        content = reply.get("content", {})
-        if timeout is not None and content.get("ename") == self.error_on_timeout.get("ename"):
-            self._timed_out = True
-            if not await self._responsive(self.interrupt_grace):
-                await self._restart_and_replay()
-                reply = {**reply, "content": {**content, "evalue": (
-                    f"the cell ran longer than {timeout} s and ignored the interrupt: the kernel was restarted "
-                    "and the cells before this one run again")}}
-        return reply
-
-    async def _responsive(self, grace: float) -> bool:
-        """Whether the kernel answers a trivial request within ``grace`` seconds."""
-        return await self._execute_quietly("", grace)
-
-    async def _execute_quietly(self, code: str, timeout: float) -> bool:
-        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        try:
-            while True:
-                msg = await asyncio.wait_for(self.kc.shell_channel.get_msg(), timeout)
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    return True
-        except (asyncio.TimeoutError, TimeoutError):
-            return False
-
-    async def _restart_and_replay(self) -> None:
-        self.log.error("The kernel ignored the interrupt: restarting it and re-running the %d cell(s) before",
-                       len(self._ran))
-        await self.km.restart_kernel(now=True)
-        await self.kc.wait_for_ready(timeout=self.startup_timeout)
-        for source in self._ran:
-            if not await self._execute_quietly(source, self.timeout or 60):
-                self.log.error("a re-run cell timed out as well; continuing with what ran")
-                break
-
 
 _HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 

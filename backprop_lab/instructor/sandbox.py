@@ -3,17 +3,28 @@
 A submission is code from someone else, run with the grader's permissions. Inside the
 sandbox the kernel
 
-* sees the whole file system read-only, except its own working directory (the submission's
-  folder in ``autograded/``) and a private scratch folder (its ``TMPDIR``);
+* sees the whole file system read-only; it can write only to its working folder (the
+  submission's folder in ``autograded/``), its ``TMPDIR`` and ``/dev/shm``, each a private
+  tmpfs of at most ``c.KernelLimits.disk`` bytes, gone when the kernel stops: the
+  submission's own files are visible in it read-only, and nothing the kernel writes reaches
+  the grader's disk;
 * does not see the assignment's solutions, the gradebook, the other students' submissions
   or the course's git history (empty folders or an empty file in their place);
-* has no network (a new, empty network namespace).
+* has no network (a new, empty network namespace), no capabilities (also when the grader is
+  root: bubblewrap keeps them for root unless told otherwise, and with them a kernel could
+  remount the file system writable), and its own IPC and host name;
+* sees only its own processes (a new PID namespace): when the kernel ends, the namespace
+  ends, and every process it started, detached or double-forked, is killed with it.
 
-The kernel talks to nbgrader over jupyter_client's ``ipc`` transport: Unix sockets in the
-kernel's scratch folder, which both sides see (TCP cannot cross into the new network
-namespace). The scratch folder sits in a short temporary path because a socket's path is
-limited to 107 bytes, whatever the depth of the course folder or the length of a student id.
-``--unshare-pid`` is not used: ipykernel would then believe its parent had died.
+The kernel talks to nbgrader over jupyter_client's ``ipc`` transport: Unix sockets in a folder
+of the kernel's scratch space that both sides see (TCP cannot cross into the new network
+namespace). Once the kernel has made its sockets, the folder is made read-only (and, when
+the grader is root, given to ``nobody``, so that the kernel cannot make it writable again).
+The scratch space sits in a short temporary path because a socket's path is limited to 107
+bytes, whatever the depth of the course folder or the length of a student id. ipykernel
+watches its parent process through ``JPY_PARENT_PID``, which would point outside the PID
+namespace: it is set to 1 (the namespace's init, which ipykernel does not watch), and
+``--die-with-parent`` ends the kernel if the grader dies.
 
 Honest submissions run exactly as without the sandbox; the tests check both.
 """
@@ -29,6 +40,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, CaselessStrEnum, List, Unicode
+
+from .limits import KernelLimits
 
 __all__ = ["SandboxedKernelManager", "bwrap_available", "SandboxUnavailable"]
 
@@ -84,16 +97,37 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._workdir = os.path.abspath(kw.get("cwd") or os.getcwd())
             self._scratch = tempfile.mkdtemp(prefix="backprop-sandbox-", dir=_short_tmp())
             _seed_matplotlib_cache(Path(self._scratch) / "matplotlib")
+            os.mkdir(self._ipc_dir())
             # the sockets live in the scratch folder, not the submission's: a Unix socket path
             # has at most 107 bytes, which a deep course folder and a long student id exceed
             self.transport = "ipc"
-            self.ip = os.path.join(self._scratch, "kernel-ipc")
+            self.ip = os.path.join(self._ipc_dir(), "k")
             if len(os.fsencode(self.ip)) + len("-65535") > _MAX_SOCKET_PATH:
                 raise SandboxUnavailable(f"the kernel's socket path {self.ip!r} is longer than the "
                                          f"{_MAX_SOCKET_PATH} bytes a Unix socket allows; set TMPDIR to a "
                                          "shorter folder")
-            self.connection_file = os.path.join(self._scratch, "kernel.json")
+            self.connection_file = os.path.join(self._ipc_dir(), "kernel.json")
+        if self._scratch:
+            self.unseal_sockets()  # a restarted kernel makes its sockets again
         return await super()._async_pre_start_kernel(**kw)
+
+    def _ipc_dir(self) -> str:
+        return os.path.join(self._scratch, "ipc")
+
+    def seal_sockets(self) -> None:
+        """Make the socket folder read-only, once the kernel has made its sockets in it: the one
+        folder of the grader's disk the kernel could otherwise fill."""
+        if self._scratch:
+            ipc = self._ipc_dir()
+            if os.geteuid() == 0:  # a kernel without capabilities cannot chmod what it does not own
+                os.chown(ipc, 65534, -1)
+            os.chmod(ipc, 0o555)
+
+    def unseal_sockets(self) -> None:
+        if self._scratch and os.path.isdir(self._ipc_dir()):
+            if os.geteuid() == 0:
+                os.chown(self._ipc_dir(), 0, -1)
+            os.chmod(self._ipc_dir(), 0o700)
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -106,20 +140,24 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def bwrap_argv(self, workdir: str) -> list[str]:
         """The bubblewrap command line that wraps the kernel's."""
+        disk = KernelLimits(parent=self).disk
         # /tmp stays visible read-only (the course, the Python environment or the kernel's
         # folder may live there); the kernel's own temporary files go to its scratch folder
         argv = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--die-with-parent"]
+                "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL",
+                "--setenv", "JPY_PARENT_PID", "1"]
         hidden_dirs = [p for p in sorted(self.hidden_paths, key=len) if os.path.isdir(p)]
         for path in hidden_dirs:
             argv += ["--tmpfs", path]
         for path in self.hidden_paths:
             if os.path.isfile(path):
                 argv += ["--ro-bind", "/dev/null", path]
-        argv += ["--bind", workdir, workdir,  # may lie inside a hidden folder: bound before the remount
-                 "--bind", self._scratch, self._scratch]
+        # the working folder may lie inside a hidden folder: mounted before the remount
+        argv += _writable(workdir, disk, contents=True) + _writable(self._scratch, disk, contents=False)
+        if disk:
+            argv += ["--bind", self._ipc_dir(), self._ipc_dir(), "--size", str(disk), "--tmpfs", "/dev/shm"]
         for path in hidden_dirs:
-            argv += ["--remount-ro", path]  # an empty, read-only folder (the bind above stays writable)
+            argv += ["--remount-ro", path]  # an empty, read-only folder (the mounts above stay writable)
         scratch = self._scratch
         argv += ["--setenv", "TMPDIR", scratch,
                  "--setenv", "MPLCONFIGDIR", f"{scratch}/matplotlib",
@@ -133,10 +171,27 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart and self._scratch:
+            self.unseal_sockets()
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
     cleanup_resources = _async_cleanup_resources
+
+
+def _writable(folder: str, size: int, contents: bool) -> list[str]:
+    """bubblewrap arguments that make ``folder`` writable in the sandbox: a tmpfs of ``size``
+    bytes showing the folder's files read-only (``contents``: its entries; else only the
+    matplotlib cache seeded for the kernel), or, with ``size`` 0, the folder itself."""
+    if not size:
+        return ["--bind", folder, folder]
+    argv = ["--size", str(size), "--tmpfs", folder]
+    entries = sorted(Path(folder).iterdir()) if contents else sorted(Path(folder, "matplotlib").glob("*"))
+    for entry in entries:
+        if entry.is_symlink():  # made again inside: its target resolves in the sandbox's view
+            argv += ["--symlink", os.readlink(entry), str(entry)]
+        else:
+            argv += ["--ro-bind", str(entry), str(entry)]
+    return argv
 
 
 _MAX_SOCKET_PATH = 107  # sizeof(sockaddr_un.sun_path) on Linux, less the terminating NUL
