@@ -1,35 +1,40 @@
 """Every catalogued student mistake, made in the solution, loses points on a graded test.
 
-Each run stops at its first failed test: that is enough to know the mistake costs points, and
-the cells after it (training runs, mostly) would only cost time."""
+Each mistake runs until its first failed test: that is enough to know the mistake costs points,
+and the cells after it (training runs, mostly) would only cost time. One kernel per notebook
+tries all the mistakes of its answer cells, each from the state the correct cells before it
+reach, with a control run of the correct cell after each; a mistake it cannot settle that way
+runs in a fresh kernel of its own (tests/mistake_runner.py says how, and why that is sound).
+A mistake counts as caught only by a graded test that the solution passes."""
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 
-from backprop_lab.instructor.execute import first_failed_test
 from backprop_lab.instructor.mistakes import CATALOGUE
 
-from conftest import NOTEBOOKS, run_all, selected
+from conftest import NOTEBOOKS, selected
+from mistake_runner import catch_all
 
 SOURCES = {str(nb): nb.source for nb in NOTEBOOKS}
 
 
 @pytest.fixture(scope="module")
 def results(request):
-    """Every selected mistake made in its solution notebook, run in parallel kernels."""
-    jobs = {}
-    for m in selected(request, "mistake"):
-        path = SOURCES[m.notebook]
-        jobs[m.id] = (m.apply(nbformat.read(path, as_version=4)), path.parent, first_failed_test)
-    return run_all(jobs)
+    """Every selected mistake made in its solution notebook: ``{id: Outcome}``."""
+    stats = {}
+    outcomes = catch_all(selected(request, "mistake"), SOURCES, stats=stats)
+    for notebook, numbers in stats.items():
+        print(f"{notebook}: {numbers}")
+    return outcomes
 
 
 @pytest.mark.parametrize("mistake", CATALOGUE, ids=[m.id for m in CATALOGUE])
 def test_mistake_loses_points(mistake, results):
-    result = results[mistake.id]
-    failed = result.failed_tests
-    print(f"{mistake.id}: first caught by {sorted(failed)} ({result.lost_points():g} points lost)")
-    assert failed, f"{mistake.id} ({mistake.description}) passes every graded test"
-    assert result.lost_points() > 0
+    outcome = results[mistake.id]
+    caught = outcome.caught
+    print(f"{mistake.id}: first caught by {sorted(caught)} ({outcome.lost_points():g} points lost, {outcome.path})")
+    broken = outcome.solution_failures
+    assert caught, (f"{mistake.id} ({mistake.description}) passes every graded test"
+                    + (f" that the solution passes (the solution itself fails {sorted(broken)})" if broken else ""))
+    assert outcome.lost_points() > 0
