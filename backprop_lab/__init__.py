@@ -10,12 +10,14 @@ The public API:
 - :mod:`backprop_lab.examples` — the published 2-2-2 worked example.
 - :mod:`backprop_lab.plots` — figures: loss curves, decision boundaries, gradient norms.
 - :mod:`backprop_lab.grading` — the checks notebook tests call.
+
+Importing the package has no side effects and loads only the network core. The layers
+above it (``symbolic``, ``plots``, ``grading``) load on first use; ``docs/architecture.md``
+shows which layer may import which.
 """
 
 import importlib
 
-# grading first: it records the real NumPy functions before any student cell can replace them
-from . import grading  # noqa: F401  (isort: skip)
 from . import activations, datasets, examples, gradcheck, losses  # noqa: F401
 from .activations import ACTIVATIONS, get_activation
 from .losses import LOSSES, get_loss
@@ -27,10 +29,9 @@ __all__ = ["MLP", "History", "Trace", "LayerTrace", "ACTIVATIONS", "LOSSES", "ge
            "get_loss", "activations", "losses", "gradcheck", "datasets", "examples", "grading",
            "symbolic", "plots", "__version__"]
 
-grading.protect_package()  # before any notebook cell could replace a function of ours
-
-# SymPy and matplotlib take a moment to import: load those modules on first use
-_LAZY = ("symbolic", "plots")
+# SymPy and matplotlib take a moment to import, and grading records the library when it is
+# imported (a notebook's setup cell imports it before any answer runs): load them on first use
+_LAZY = ("symbolic", "plots", "grading")
 
 
 def __getattr__(name):

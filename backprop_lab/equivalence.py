@@ -33,6 +33,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
+from ._course_symbols import G, _symbol_tuple, sigmoid
 from ._mpeval import MpEvaluator, Undefined, bits
 from ._timelimit import run_limited
 from ._validation import as_index, describe
@@ -196,9 +197,6 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
     >>> r.equal, r.method
     (False, 'numeric')
     """
-    # imported here, not at the top, because backprop_lab.symbolic imports this module
-    from .symbolic import G, _symbol_tuple, sigmoid
-
     timeout = _check_timeout(timeout)
     n_points = _check_positive_int(n_points, "n_points")
     seed = as_index(seed, "seed")

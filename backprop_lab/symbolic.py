@@ -43,6 +43,7 @@ from sympy.matrices import ImmutableMatrix, MatrixBase
 
 from ._fence import check, reference
 from ._validation import as_float_array, as_index, as_int_list, check_finite, describe, lookup
+from ._course_symbols import G, _symbol_tuple, sigmoid  # noqa: F401 (sigmoid and G are part of this API)
 from .equivalence import Equivalence, equivalent  # re-exported: the notebooks import them from here
 
 __all__ = ["SymbolicNet", "Layers", "Equivalence", "network", "sigmoid", "deltas_direct", "deltas_backprop",
@@ -51,39 +52,10 @@ __all__ = ["SymbolicNet", "Layers", "Equivalence", "network", "sigmoid", "deltas
 Expr = sympy.Expr
 Matrix = ImmutableMatrix
 
-#: the generic activation ``g``: an undefined function, so that ``g'(in)`` stays symbolic
-G = sympy.Function("g")
-
 
 # =====================================================================================
 # Activations: each g with its derivative g', written as the course writes it
 # =====================================================================================
-
-def sigmoid(x):
-    r"""The logistic function :math:`\sigma(x) = 1 / (1 + e^{-x})` as a SymPy expression.
-
-    Parameters
-    ----------
-    x : sympy expression, number, or Matrix
-        A Matrix is mapped element by element.
-
-    Returns
-    -------
-    sympy expression or Matrix
-
-    Examples
-    --------
-    >>> import sympy
-    >>> x = sympy.Symbol("x")
-    >>> sigmoid(x)
-    1/(1 + exp(-x))
-    >>> sympy.simplify(sympy.diff(sigmoid(x), x) - sigmoid(x) * (1 - sigmoid(x)))
-    0
-    """
-    if isinstance(x, MatrixBase):
-        return x.applyfunc(sigmoid)
-    return 1 / (1 + sympy.exp(-sympy.sympify(x)))
-
 
 @dataclass(frozen=True)
 class _Activation:
@@ -634,14 +606,3 @@ def to_numpy(expr, symbols: Sequence) -> Callable:
     f.symbols = syms
     f.expr = expr
     return f
-
-
-def _symbol_tuple(symbols, name: str) -> tuple:
-    """``symbols`` as a tuple of sympy Symbols (also used by :func:`~backprop_lab.equivalence.equivalent`)."""
-    if isinstance(symbols, (sympy.Symbol, str)) or not hasattr(symbols, "__iter__"):
-        raise TypeError(f"{name} must be a sequence of sympy Symbols, got {describe(symbols)}")
-    syms = tuple(symbols)
-    bad = [s for s in syms if not isinstance(s, sympy.Symbol)]
-    if bad:
-        raise TypeError(f"{name} must contain only sympy Symbols; got {bad[0]!r} ({type(bad[0]).__name__})")
-    return syms

@@ -125,11 +125,12 @@ STUDENT_CHEATS = [
 
 @pytest.mark.parametrize("cheat", STUDENT_CHEATS)
 def test_a_student_cell_replacing_numpy_or_the_library_cannot_make_a_wrong_answer_pass(cheat):
-    """Runs like a notebook: the library is imported first, then a 'student cell' cheats,
-    then the test cell checks a wrong answer."""
+    """Runs like a notebook: the setup cell imports the library and its grading checks, then a
+    'student cell' cheats, then the test cell checks a wrong answer."""
     code = textwrap.dedent("""
         import numpy as np
         import backprop_lab
+        import backprop_lab.grading
         from backprop_lab import MLP
         {cheat}
         from backprop_lab.grading import task, GradingError

@@ -27,3 +27,7 @@ from .checks import GradingError, Task, task, watch_cells
 from .state import protect_package, restore_numpy
 
 __all__ = ["task", "Task", "GradingError", "restore_numpy", "protect_package", "watch_cells"]
+
+# Importing grading records NumPy's functions and the library's before any answer could replace
+# them (each notebook's setup cell imports it first); every task() adds the modules loaded since.
+protect_package()
