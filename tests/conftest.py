@@ -1,9 +1,13 @@
-"""Shared fixtures: the course's notebooks, executed once per test session."""
+"""Shared fixtures: the course's notebooks, executed once per test session; and the test tiers
+(the markers in pyproject.toml): the fast tier, ``python -m pytest -m "not slow"``, starts no
+kernel, nbgrader, server or browser, and this file makes sure it stays so."""
 
 from __future__ import annotations
 
 import functools
 import os
+import re
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -53,3 +57,90 @@ def run_all(jobs: dict, workers: int = os.cpu_count() or 1) -> dict:
         futures = {key: pool.submit(run_notebook, job[0], cwd=job[1], stop=job[2] if len(job) > 2 else None)
                    for key, job in jobs.items()}
         return {key: f.result() for key, f in futures.items()}
+
+
+# --- test tiers -------------------------------------------------------------------------------------
+# `slow` is what the fast tier (-m "not slow") leaves out. The finer tiers say why a test is slow, and
+# each implies `slow`, so a module or test needs only its tier: kernel, nbgrader, postgres, browser.
+TIERS = ("kernel", "nbgrader", "postgres", "browser")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        # the session fixture `run` above executes notebooks in real kernels
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get("run")
+        if defs and getattr(defs[-1].func, "__module__", None) == __name__:
+            item.add_marker(pytest.mark.kernel)
+        if not item.get_closest_marker("slow") and any(item.get_closest_marker(t) for t in TIERS):
+            item.add_marker(pytest.mark.slow)
+
+
+# --- the fast tier's safety net --------------------------------------------------------------------
+# A test that is not marked `slow` (in every run, so CI catches a missing marker too) may not start
+# what makes the slow tiers slow. While its setup or call runs:
+# * a process whose command line names a Jupyter kernel, Jupyter, nbgrader, bubblewrap, PostgreSQL,
+#   Chromium or Playwright is refused: subprocess.Popen (which jupyter_client, asyncio and
+#   subprocess.run all go through) raises before anything starts, and the test fails even if it
+#   catches that error;
+# * a setup or call that takes longer than FAST_LIMIT seconds fails (this catches what the first
+#   check cannot see, such as `python -m backprop_lab grade-demo`, whose child processes start
+#   nbgrader; the same command with bad arguments is a fast test). Fast tests take well
+#   under a second; the limit leaves room for a loaded machine.
+# Teardown is not watched: the last test of a module tears down the module's fixtures, which slow
+# tests may have started. The fix for either failure is a marker (see pyproject.toml).
+FAST_LIMIT = 10.0
+_HEAVY = re.compile(r"(?<![\w-])(ipykernel(_launcher)?|jupyter(-[a-z]+)?|jupyterlab|nbgrader|bwrap|initdb|pg_ctl"
+                    r"|postgres|createdb|chromium|playwright)(?![\w-])")
+_watched: dict = {"item": None, "refused": []}
+_popen_init = subprocess.Popen.__init__
+
+
+def _guarded_popen_init(self, args, *a, **kw):
+    item = _watched["item"]
+    if item is not None:
+        line = args if isinstance(args, (str, bytes, os.PathLike)) else " ".join(map(str, args))
+        line = os.fsdecode(line) if isinstance(line, (bytes, os.PathLike)) else line
+        if _HEAVY.search(line):
+            why = (f"{item.nodeid} is not marked slow but starts `{line[:200]}`: mark it "
+                   f"(pytest.mark.kernel, nbgrader, postgres, browser or slow)")
+            _watched["refused"].append(why)
+            raise RuntimeError(why)
+    _popen_init(self, args, *a, **kw)
+
+
+subprocess.Popen.__init__ = _guarded_popen_init
+
+
+def _watching(item):
+    """Watch ``item`` (unless it is slow) while the wrapped setup or call runs."""
+    _watched["refused"] = []
+    _watched["item"] = None if item.get_closest_marker("slow") else item
+    try:
+        yield
+    finally:
+        _watched["item"] = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    yield from _watching(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    yield from _watching(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if call.when == "teardown" or item.get_closest_marker("slow"):
+        return
+    problems = list(_watched["refused"])
+    if report.duration > FAST_LIMIT:
+        problems.append(f"{item.nodeid} is not marked slow but its {call.when} took {report.duration:.1f} s "
+                        f"(the fast tier allows {FAST_LIMIT:.0f} s a test): mark it slow")
+    if problems:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(problems) + (f"\n\n{report.longrepr}" if report.longrepr else "")

@@ -194,6 +194,7 @@ def test_fixed_expressions_against_sympy(ns):
                     assert leaf.grad == pytest.approx(exact, rel=1e-10, abs=1e-13)
 
 
+@pytest.mark.slow
 def test_deep_graphs_need_no_recursion(ns):
     Value = ns["Value"]
     x0 = Value(0.5)

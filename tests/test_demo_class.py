@@ -14,6 +14,8 @@ from backprop_lab.instructor.democlass import plan
 
 from grading_helpers import ROOT, course_dir, require_sandbox
 
+pytestmark = pytest.mark.nbgrader
+
 N = 6  # one student of each profile: solutions, one blank, one missing, three broken with mistakes
 
 

@@ -176,6 +176,7 @@ def test_pathological_verdicts_are_right_when_given():
     assert equivalent(x ** (10 ** 8) - x ** (10 ** 8 - 1), x ** (10 ** 8 - 1) * (x - 1), timeout=1).equal is True
 
 
+@pytest.mark.slow
 def test_slow_evaluation_times_out_without_raising():
     # too big for the symbolic stage; 8 points of 2 x 1000 sines take ~0.5 s
     big = sympy.Add(*[sympy.sin(k * x) * sympy.cos(y / k) for k in range(1, 1001)])
@@ -200,6 +201,7 @@ def test_equivalent_works_outside_the_main_thread():
 
 # --- importing --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_importing_equivalence_first_works():
     # backprop_lab.symbolic re-exports equivalent; the import must not be circular either way
     code = ("import backprop_lab.equivalence as e; from backprop_lab.symbolic import Equivalence, equivalent; "

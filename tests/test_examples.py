@@ -98,6 +98,7 @@ def test_one_update_leaves_biases_and_the_example_alone(ex):
     np.testing.assert_array_equal(examples.worked_example().weights[0], [[0.15, 0.25], [0.20, 0.30]])
 
 
+@pytest.mark.slow
 def test_repeated_updates_against_the_article():
     net, errors = examples.iterate(10000)
     assert errors.shape == (10001,)
@@ -121,6 +122,7 @@ def test_updating_the_biases_too_learns_faster():
     assert moving[0] == fixed[0] and moving[-1] < fixed[-1]
 
 
+@pytest.mark.slow
 def test_report_shows_every_step():
     text = examples.report(n_updates=0)
     for needle in ("in[1]", "a[1]", "in[2]", "Δ[2]", "Δ[1]", "∂E/∂W[1]", "0.298371109", "0.751365070",
@@ -140,6 +142,7 @@ def test_bad_arguments():
         examples.by_name([np.zeros((2, 3)), np.zeros((3, 2))])
 
 
+@pytest.mark.slow
 def test_reference_mlp_reaches_97_percent_on_digits():
     """The standard split (seed 0, 25% test, standardised on the training set), three
     different initialisations and shuffles: every run must reach 97%."""

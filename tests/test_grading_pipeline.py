@@ -23,6 +23,8 @@ from backprop_lab.instructor.tampering import by_id as tamper_by_id
 from grading_helpers import (course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission,
                              submit)
 
+pytestmark = pytest.mark.nbgrader
+
 NB = "01-forward/forward"
 A, N = NB.split("/")
 # a Unix socket path has at most 107 bytes: the kernel's sockets must not live in a folder

@@ -73,6 +73,7 @@ def test_deleted_cells_after_a_read_only_cell_and_at_the_top(pair):
     assert {("missing", g) for g in (answer, ids(rel)[0], ids(rel)[1])} <= set(kinds(findings))
 
 
+@pytest.mark.slow
 def test_stripped_metadata_is_recognised_and_restored(pair):
     sub, rel = pair
     test = "test_backward"
@@ -100,6 +101,7 @@ def test_edited_read_only_cell_and_raised_points(pair):
     assert fixed.cells[index(fixed, "test_backward")].source == rel.cells[index(rel, "test_backward")].source
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["after", "before", "end"])
 def test_pasted_copy_of_a_graded_cell(pair, where):
     sub, rel = pair
@@ -164,6 +166,7 @@ def _suspicious(nb, sub):
     return [f for f in inspect(sub, rel) if f.kind == "suspicious"]
 
 
+@pytest.mark.slow
 def test_scan_flags_no_honest_answer():
     """Neither the solutions nor any catalogued (honest) mistake looks like a shortcut or tampering."""
     from backprop_lab.instructor.mistakes import CATALOGUE
@@ -175,6 +178,7 @@ def test_scan_flags_no_honest_answer():
             assert _suspicious(nb, fill(rel, src, mistake=m)) == [], m.id
 
 
+@pytest.mark.slow
 def test_scan_flags_every_shortcut_through_the_library_and_every_tampering_technique():
     from backprop_lab.instructor.shortcuts import CATALOGUE as SHORTCUTS
     from backprop_lab.instructor.tampering import CATALOGUE as TAMPERING, FIRST_ANSWER, NOTEBOOK

@@ -23,6 +23,8 @@ from backprop_lab.instructor.tampering import CATALOGUE as TAMPERING, FIRST_ANSW
 
 from grading_helpers import course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission, submit
 
+pytestmark = pytest.mark.nbgrader
+
 NOTEBOOKS = [str(nb) for nb in notebooks()]
 HONEST = ("aa-honest", "zz-honest")  # graded before and after everyone else
 

@@ -16,6 +16,8 @@ from backprop_lab.instructor.mistakes import CATALOGUE
 from conftest import NOTEBOOKS, selected
 from mistake_runner import catch_all
 
+pytestmark = pytest.mark.kernel
+
 SOURCES = {str(nb): nb.source for nb in NOTEBOOKS}
 
 

@@ -24,6 +24,7 @@ def test_course_has_the_seven_notebooks():
         assert nb.release.exists(), f"{nb.release} missing: run `backprop-lab release`"
 
 
+@pytest.mark.nbgrader
 def test_student_notebooks_are_exactly_what_nbgrader_generates():
     problems = drift(ROOT)
     assert not problems, "notebooks/ is not what nbgrader generates from solutions/:\n" + "\n".join(problems)
@@ -138,6 +139,7 @@ def _validate(path) -> str:
     return proc.stdout + proc.stderr
 
 
+@pytest.mark.nbgrader
 def test_validate_passes_a_complete_submission_and_explains_a_wrong_one(tmp_path):
     """What a student sees when pressing Validate (the same validator nbgrader runs)."""
     from backprop_lab.instructor.mistakes import by_id

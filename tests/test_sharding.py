@@ -66,6 +66,7 @@ def serial(demo):
     return scores(db)
 
 
+@pytest.mark.nbgrader
 def test_sharded_grades_equal_serial(demo, serial):
     course = _copy(demo, "sharding-parallel")
     db = sqlite_url(course)
@@ -75,6 +76,8 @@ def test_sharded_grades_equal_serial(demo, serial):
     assert scores(db) == serial
 
 
+@pytest.mark.nbgrader
+@pytest.mark.postgres
 def test_parallel_shards_into_postgresql(demo, serial):
     if postgres_bin() is None:
         if os.environ.get("BACKPROP_LAB_REQUIRE_POSTGRES"):

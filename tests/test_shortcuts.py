@@ -77,6 +77,7 @@ def _results(runs, nb, fence_off):
     return [v for (n, off, _), v in runs.items() if n == str(nb) and off == fence_off]
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
 def test_shortcuts_earn_nothing(nb, runs):
     for result, round_ in _results(runs, nb, fence_off=False):
@@ -89,6 +90,7 @@ def test_shortcuts_earn_nothing(nb, runs):
                         (s.id, target, failed[target])
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
 def test_shortcuts_through_the_library_pass_without_the_fence(nb, runs):
     for result, round_ in _results(runs, nb, fence_off=True):

@@ -20,6 +20,7 @@ def lines(ax):
     return [line.get_ydata().copy() for line in ax.get_lines()]
 
 
+@pytest.mark.slow
 def test_training_dashboard_trains_and_updates_its_figure():
     d = widgets.training_dashboard(dataset="moons", epochs=40, hidden=6, lr=0.3)
     assert d.model is None and d.status.value.startswith("moons:")
@@ -39,6 +40,7 @@ def test_training_dashboard_trains_and_updates_its_figure():
     assert d.ax_data.collections, "decision boundary drawn"
 
 
+@pytest.mark.slow
 def test_dashboard_reports_divergence_instead_of_failing():
     d = widgets.training_dashboard(dataset="moons", epochs=100, hidden=32, activation="leaky_relu", lr=10.0)
     d.batch_size.value = 1
@@ -48,6 +50,7 @@ def test_dashboard_reports_divergence_instead_of_failing():
     assert not d.button.disabled
 
 
+@pytest.mark.slow
 def test_step_through_shows_each_delta_of_the_worked_example():
     s = widgets.backprop_step_through()
     assert s.k == 0 and s.back_button.disabled
@@ -81,6 +84,7 @@ def test_step_through_on_another_small_net_and_refuses_big_ones():
         widgets.backprop_step_through(net)
 
 
+@pytest.mark.slow
 def test_activation_explorer():
     a = widgets.activation_explorer("sigmoid", limit=8)
     g, dg = lines(a.ax)[:2]
@@ -94,6 +98,7 @@ def test_activation_explorer():
     assert a.readout.value == f"tanh: g'(−3) = {4 * np.exp(-6) / (1 + np.exp(-6)) ** 2:.4g}"
 
 
+@pytest.mark.slow
 def test_vanishing_gradient_explorer():
     v = widgets.vanishing_gradient_explorer(depth=6, activation="sigmoid")
     heights = [p.get_height() for p in v.ax.patches]
@@ -123,6 +128,7 @@ def test_static_twins():
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), hist.loss)
 
 
+@pytest.mark.slow
 def test_widgets_use_ipympl_canvases_under_the_widget_backend():
     code = ("import matplotlib; matplotlib.use('module://ipympl.backend_nbagg')\n"
             "from backprop_lab import widgets\n"
@@ -133,6 +139,7 @@ def test_widgets_use_ipympl_canvases_under_the_widget_backend():
     assert out.stdout.startswith("ipympl") and float(out.stdout.split()[1]) == pytest.approx(8.0)
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("path", LECTURES, ids=[p.stem for p in LECTURES])
 def test_lecture_notebooks_run_headless(path):
     result = run_notebook(path, timeout=120)
