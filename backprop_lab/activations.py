@@ -58,6 +58,19 @@ class Activation:
         ``|in|`` beyond which ``g'`` is below 2% of its maximum (``None``: never saturates).
     hidden_ok : bool
         Whether it may be used in hidden layers (softmax may not).
+    init : str
+        The weight initialisation ``MLP(init="auto")`` picks for it: ``"he"`` for ReLU-like
+        activations (they halve the variance of their input), else ``"xavier"``.
+    symbolic : callable or None
+        ``symbolic(x, sympy) -> g(x)`` on a SymPy expression ``x``, for
+        :mod:`backprop_lab.symbolic` (softmax: the numerator ``e^x``, which it normalises);
+        ``None``: not available symbolically. SymPy is passed in so that this module does not
+        import it. The symbolic ``g'`` is :attr:`dg_from_a`, which is written to work on SymPy
+        expressions as well as on arrays.
+    labels : callable or None
+        ``labels(O) -> (n_samples,)`` class labels from outputs of shape
+        ``(n_samples, n_outputs)`` when the outputs are class probabilities (softmax:
+        argmax of each row); ``None``: the loss decides how outputs become predictions.
     """
 
     name: str
@@ -69,6 +82,9 @@ class Activation:
     elementwise: bool = True
     saturation: float | None = None
     hidden_ok: bool = True
+    init: str = "xavier"
+    symbolic: Callable | None = field(default=None, repr=False)
+    labels: Callable[[Array], Array] | None = field(default=None, repr=False)
     _mul_dg: Callable[[Array, Array], Array] | None = field(default=None, repr=False)
 
     def __call__(self, x: Array) -> Array:
@@ -225,18 +241,22 @@ def _no_dg(x):
     raise ValueError("softmax is not element-wise")
 
 
+def _argmax_rows(O):
+    return O.argmax(axis=1)
+
+
 # g' written through a = g(in): what the backward pass uses, since it already holds a
 
 @reference("activations.sigmoid")
 def _dsigmoid_from_a(a):
     check()
-    return a * (1.0 - a)
+    return a * (1 - a)  # an int 1 so that SymPy keeps a (1 - a) exact (NumPy: the same numbers)
 
 
 @reference("activations.tanh")
 def _dtanh_from_a(a):
     check()
-    return 1.0 - a * a
+    return 1 - a * a  # an int 1: exact in SymPy, the same numbers in NumPy
 
 
 @reference("activations.relu")
@@ -254,7 +274,8 @@ def _dleaky_from_a(a):
 @reference("activations.identity")
 def _didentity_from_a(a):
     check()
-    return np.ones_like(a)
+    # a ** 0 is 1 for arrays (NaN and inf included, like ones_like) and SymPy expressions alike
+    return a ** 0
 
 
 @reference("activations.identity")
@@ -266,27 +287,34 @@ def _identity_mul_dg(a, grad):
 sigmoid = Activation(
     "sigmoid", _sigmoid, _dsigmoid, _dsigmoid_from_a,
     r"g(x) = \sigma(x) = \frac{1}{1 + e^{-x}}", r"g'(x) = \sigma(x)\,(1 - \sigma(x))",
-    saturation=5.29, _mul_dg=_sigmoid_mul_dg)
+    saturation=5.29, symbolic=lambda x, sp: 1 / (1 + sp.exp(-x)), _mul_dg=_sigmoid_mul_dg)
 tanh = Activation(
     "tanh", _tanh, _dtanh, _dtanh_from_a,
-    r"g(x) = \tanh(x)", r"g'(x) = 1 - \tanh^2(x)", saturation=2.65)
+    r"g(x) = \tanh(x)", r"g'(x) = 1 - \tanh^2(x)", saturation=2.65, symbolic=lambda x, sp: sp.tanh(x))
 relu = Activation(
     "relu", _relu, _drelu, _drelu_from_a,
-    r"g(x) = \max(0, x)", r"g'(x) = [x > 0]", _mul_dg=_relu_mul_dg)
+    r"g(x) = \max(0, x)", r"g'(x) = [x > 0]", init="he", _mul_dg=_relu_mul_dg)
 leaky_relu = Activation(
     "leaky_relu", _leaky, _dleaky, _dleaky_from_a,
-    rf"g(x) = \max({LEAKY_SLOPE}x, x)", rf"g'(x) = 1 \;(x > 0),\; {LEAKY_SLOPE} \;(x \leq 0)")
+    rf"g(x) = \max({LEAKY_SLOPE}x, x)", rf"g'(x) = 1 \;(x > 0),\; {LEAKY_SLOPE} \;(x \leq 0)", init="he")
 identity = Activation(
     "identity", _identity, _didentity, _didentity_from_a,
-    r"g(x) = x", r"g'(x) = 1", _mul_dg=_identity_mul_dg)
+    r"g(x) = x", r"g'(x) = 1", symbolic=lambda x, sp: x, _mul_dg=_identity_mul_dg)
 softmax = Activation(
     "softmax", _softmax_rows, _no_dg, _no_dg,
     r"g(x)_i = \frac{e^{x_i}}{\sum_k e^{x_k}}", r"\partial g_i / \partial x_k = g_i(\delta_{ik} - g_k)",
-    elementwise=False, hidden_ok=False)
+    elementwise=False, hidden_ok=False, symbolic=lambda x, sp: sp.exp(x), labels=_argmax_rows)
 
 #: every activation by name
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act for act in (sigmoid, tanh, relu, leaky_relu, identity, softmax)}
+
+
+def names(*, hidden: bool = False, elementwise: bool = False) -> tuple[str, ...]:
+    """Registry names, optionally only those allowed in hidden layers or element-wise ones
+    (for choices and messages, so that no other module lists them)."""
+    return tuple(n for n, a in ACTIVATIONS.items()
+                 if (a.hidden_ok or not hidden) and (a.elementwise or not elementwise))
 
 
 def get_activation(name: str | Activation) -> Activation:

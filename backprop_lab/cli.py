@@ -36,10 +36,10 @@ from ._argtypes import non_negative_int as _non_negative_int
 from ._argtypes import positive_float as _positive_float
 from ._argtypes import positive_int as _positive_int
 from ._validation import lookup
-from .activations import ACTIVATIONS
+from . import activations, losses
 from .instructor.commands import COMMANDS as INSTRUCTOR_COMMANDS
 from .instructor.commands import add_commands
-from .losses import one_hot
+from .losses import get_loss, one_hot
 from .mlp import MLP, History
 
 __all__ = ["main", "train", "TrainResult", "DEFAULTS", "parse_hidden"]
@@ -48,8 +48,11 @@ __all__ = ["main", "train", "TrainResult", "DEFAULTS", "parse_hidden"]
 DEFAULTS = dict(dataset="digits", hidden=(256,), activation="relu", loss="cross_entropy", epochs=60,
                 lr=0.05, batch_size=16, seed=0, test_size=0.25)
 
-_HIDDEN_ACTIVATIONS = tuple(name for name, act in ACTIVATIONS.items() if act.hidden_ok)
-_LOSSES = ("cross_entropy", "squared_error")
+_HIDDEN_ACTIVATIONS = activations.names(hidden=True)
+_LOSSES = tuple(losses.LOSSES)
+#: output activation for a loss that does not require one: the data sets are classifications
+#: with one-hot targets, and sigmoid outputs lie in [0, 1] like them
+_FREE_OUTPUT = "sigmoid"
 _COMMANDS = ("train", "example", *INSTRUCTOR_COMMANDS)
 
 
@@ -97,7 +100,9 @@ def train(dataset: str = "digits", hidden: Sequence[int] = (256,), activation: s
         Hidden-layer sizes; ``()`` for none.
     activation : str
         Hidden activation.
-    loss : {"cross_entropy", "squared_error"}
+    loss : str
+        A name in :data:`~backprop_lab.losses.LOSSES`; the output activation is the one it
+        requires (softmax for cross-entropy), else sigmoid.
     epochs, lr, batch_size :
         As in :meth:`MLP.fit`.
     seed : int or None
@@ -130,9 +135,10 @@ def train(dataset: str = "digits", hidden: Sequence[int] = (256,), activation: s
     if loss not in _LOSSES:
         raise ValueError(f"loss must be one of {', '.join(_LOSSES)}, got {loss!r}")
     sizes = [split.n_features, *hidden, split.n_classes]
-    output = "softmax" if loss == "cross_entropy" else "sigmoid"
+    output = get_loss(loss).requires or _FREE_OUTPUT
     model = MLP(sizes, activation, output_activation=output, loss=loss, seed=init_rng)
-    Y_train = split.y_train if loss == "cross_entropy" else one_hot(split.y_train, split.n_classes)
+    # one-hot rows suit every loss (cross-entropy takes them as well as labels: the same numbers)
+    Y_train = one_hot(split.y_train, split.n_classes)
     width = len(str(epochs))
     if log is not None:
         log(f"data: {split!r}")
@@ -213,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--activation", type=_choice(_HIDDEN_ACTIVATIONS, "activation"), default=d["activation"],
                     help=f"hidden activation: {', '.join(_HIDDEN_ACTIVATIONS)} (default: %(default)s)")
     tr.add_argument("--loss", type=_choice(_LOSSES, "loss"), default=d["loss"],
-                    help="cross_entropy (softmax outputs) or squared_error (sigmoid outputs) "
-                         "(default: %(default)s)")
+                    help=", ".join(f"{name} ({get_loss(name).requires or _FREE_OUTPUT} outputs)"
+                                   for name in _LOSSES) + " (default: %(default)s)")
     tr.add_argument("--epochs", type=_positive_int, default=d["epochs"], help="default: %(default)s")
     tr.add_argument("--lr", type=_positive_float, default=d["lr"], help="learning rate α (default: %(default)s)")
     tr.add_argument("--batch-size", type=_positive_int, default=d["batch_size"],

@@ -15,7 +15,7 @@ sigmoid) the output gradient is simply ``O - T`` per sample.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -58,9 +58,7 @@ def squared_error(O: Array, T: Array) -> float:
         Network outputs and targets.
     """
     check()
-    O, T = _pair(O, T, "O", "T")
-    diff = T - O
-    return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / O.shape[0]
+    return _squared_error(*_pair(O, T, "O", "T"))
 
 
 @reference("losses.cross_entropy")
@@ -80,7 +78,7 @@ def cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     check_2d(Z, "Z", cols="classes")
     T = _class_targets(T, Z.shape[1], Z.shape[0], Z.dtype, "T")
     if from_logits:
-        return -float(np.einsum("ij,ij->", T, log_softmax(Z))) / Z.shape[0]
+        return _cross_entropy(Z, T)
     return -_xlogy(T, Z) / Z.shape[0]
 
 
@@ -96,6 +94,35 @@ def binary_cross_entropy(Z: Array, T: Array, from_logits: bool = True) -> float:
     _check_unit_interval(T, "T")
     if not from_logits:
         return 0.0 - (_xlogy(T, Z) + _xlogy(1 - T, 1 - Z)) / Z.shape[0]
+    return _binary_cross_entropy(Z, T)
+
+
+# --- the formulas, once each: checked arrays in, the batch-mean loss out ----------------
+# (the public functions above check their arguments; the MLP's targets are checked once,
+# by Loss.targets, so its training steps call these directly)
+
+@reference("losses.squared_error")
+def _squared_error(O: Array, T: Array) -> float:
+    """``O``, ``T`` of shape (n_samples, n_outputs)."""
+    check()
+    diff = T - O
+    return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / O.shape[0]
+
+
+@reference("losses.cross_entropy")
+def _cross_entropy(Z: Array, T: Array) -> float:
+    """Logits ``Z`` and targets ``T`` (rows summing to 1) of shape (n_samples, n_classes)."""
+    check()
+    # -sum t log softmax(z) = sum_i t_i (logsumexp(z) - z_i); rows of T sum to 1
+    lse = logsumexp(Z)
+    return float(lse @ T.sum(axis=1) - np.einsum("ij,ij->", T, Z)) / Z.shape[0]
+
+
+@reference("losses.binary_cross_entropy")
+def _binary_cross_entropy(Z: Array, T: Array) -> float:
+    """Logits ``Z`` and 0/1 targets ``T`` of shape (n_samples, n_outputs)."""
+    check()
+    # max(z, 0) - z t + log(1 + e^{-|z|}): no overflow for any z
     return float(np.sum(np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z))))) / Z.shape[0]
 
 
@@ -131,9 +158,24 @@ class Loss:
     ----------
     name : str
     requires : str or None
-        The output activation this loss is defined on (``None``: any).
+        The output activation this loss is defined on, and the MLP's default output
+        activation (``None``: any; the default is then the hidden activation).
     latex : str
         Formula for notebooks.
+    labels : callable or None
+        ``labels(O) -> predictions`` from outputs ``O`` of shape (n_samples, n_outputs): 0/1
+        labels of the shape of ``O`` for binary cross-entropy; ``None``: the outputs are the
+        predictions, unless the output activation has its own ``labels`` (softmax, and so
+        cross-entropy: argmax class labels ``(n_samples,)``).
+    exclusive : bool
+        Whether several outputs are the classes of one label (one-hot targets, compared by
+        argmax in ``MLP.accuracy``); False: each output is an independent 0/1 label.
+    symbolic : callable or None
+        ``symbolic(o, t, sympy) -> E`` of one sample from sequences of SymPy expressions, for
+        :mod:`backprop_lab.symbolic`; ``None``: not available symbolically.
+    fused_delta : bool
+        Whether the output δ is simply ``O − T`` (a loss on its canonical output activation);
+        otherwise ``δ = (O − T) ⊙ g'`` (squared error: ``O − T`` is ``dE/dO``).
     """
 
     name: str
@@ -142,6 +184,13 @@ class Loss:
     _value: Callable[[Array, Array, Array], float]
     _targets: Callable[[object, int, int, np.dtype], Array]
     _fused_delta: bool
+    labels: Callable[[Array], Array] | None = field(default=None, repr=False)
+    exclusive: bool = True
+    symbolic: Callable | None = field(default=None, repr=False)
+
+    @property
+    def fused_delta(self) -> bool:
+        return self._fused_delta
 
     @reference("losses.Loss.targets")
     def targets(self, Y, n_samples: int, n_outputs: int, dtype=np.float64) -> Array:
@@ -238,36 +287,29 @@ def _class_targets(Y, n_outputs, n_samples, dtype, name="Y"):
     return T
 
 
-@reference("losses.squared_error")
-def _se_value(Z, O, T):
-    check()
-    diff = T - O
-    return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / O.shape[0]
+def _threshold(O: Array) -> Array:
+    return (O >= 0.5).astype(np.int64)
 
 
-@reference("losses.cross_entropy")
-def _ce_value(Z, O, T):
-    check()
-    # -sum t log softmax(z) = sum_i t_i (logsumexp(z) - z_i); rows of T sum to 1
-    lse = logsumexp(Z)
-    return float(lse @ T.sum(axis=1) - np.einsum("ij,ij->", T, Z)) / Z.shape[0]
+def _symbolic_se(o, t, sp):
+    return sp.Rational(1, 2) * sum((ti - oi) ** 2 for ti, oi in zip(t, o))
 
 
-@reference("losses.binary_cross_entropy")
-def _bce_value(Z, O, T):
-    check()
-    return float(np.sum(np.maximum(Z, 0) - Z * T + np.log1p(np.exp(-np.abs(Z))))) / Z.shape[0]
+def _symbolic_ce(o, t, sp):
+    return -sum(ti * sp.log(oi) for ti, oi in zip(t, o))
 
 
-LOSSES: dict[str, Loss] = {
-    "squared_error": Loss("squared_error", None,
-                          r"E = \tfrac{1}{2} \sum_i (t_i - o_i)^2", _se_value, _dense_targets, False),
-    "cross_entropy": Loss("cross_entropy", "softmax",
-                          r"E = -\sum_i t_i \log o_i", _ce_value, _class_targets, True),
-    "binary_cross_entropy": Loss("binary_cross_entropy", "sigmoid",
-                                 r"E = -\sum_i [t_i \log o_i + (1 - t_i) \log (1 - o_i)]",
-                                 _bce_value, _bce_targets, True),
-}
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
+    Loss("squared_error", None, r"E = \tfrac{1}{2} \sum_i (t_i - o_i)^2",
+         lambda Z, O, T: _squared_error(O, T), _dense_targets, False,
+         symbolic=_symbolic_se),
+    Loss("cross_entropy", "softmax", r"E = -\sum_i t_i \log o_i",
+         lambda Z, O, T: _cross_entropy(Z, T), _class_targets, True,
+         symbolic=_symbolic_ce),
+    Loss("binary_cross_entropy", "sigmoid", r"E = -\sum_i [t_i \log o_i + (1 - t_i) \log (1 - o_i)]",
+         lambda Z, O, T: _binary_cross_entropy(Z, T), _bce_targets, True,
+         labels=_threshold, exclusive=False),
+)}
 
 
 def get_loss(name: str | Loss) -> Loss:

@@ -38,6 +38,8 @@ import numpy as np
 from ._fence import check, reference
 from ._validation import (as_float_array, as_int_list, check_2d, check_finite,
                           check_n_features, describe)
+from . import activations as _activations
+from . import losses as _losses
 from .activations import Activation, get_activation
 from .losses import Loss, get_loss
 
@@ -186,19 +188,20 @@ class MLP:
     ----------
     layer_sizes : sequence of int
         Units per layer, input first: ``[2, 2, 2]`` is 2 inputs, 2 hidden units, 2 outputs.
-    activation : str
-        Hidden-layer activation ``g``: ``"sigmoid"``, ``"tanh"``, ``"relu"``,
-        ``"leaky_relu"`` or ``"identity"``.
-    output_activation : str, optional
-        Output activation. Default: ``"softmax"`` for ``cross_entropy``, ``"sigmoid"`` for
-        ``binary_cross_entropy``, otherwise the hidden activation.
-    loss : str
-        ``"squared_error"``, ``"cross_entropy"`` (softmax output) or
-        ``"binary_cross_entropy"`` (sigmoid output).
+    activation : str or Activation
+        Hidden-layer activation ``g``: a name in :data:`~backprop_lab.activations.ACTIVATIONS`
+        whose entry has ``hidden_ok`` (e.g. ``"sigmoid"``, ``"relu"``; not ``"softmax"``).
+    output_activation : str or Activation, optional
+        Output activation. Default: the one the loss requires (``Loss.requires``: softmax
+        for cross-entropy, sigmoid for binary cross-entropy), otherwise the hidden activation.
+    loss : str or Loss
+        A name in :data:`~backprop_lab.losses.LOSSES`: ``"squared_error"``,
+        ``"cross_entropy"`` (softmax output), ``"binary_cross_entropy"`` (sigmoid output).
     init : str or float
         Weight initialisation: ``"xavier"`` (Glorot uniform), ``"he"`` (normal with
         variance ``2 / fan_in``), ``"normal"`` (standard normal) or a float: normal with that
-        standard deviation. ``"auto"`` is ``"he"`` for ReLU-like activations, else ``"xavier"``.
+        standard deviation. ``"auto"`` is the activation's ``Activation.init`` (``"he"`` for
+        ReLU-like activations, else ``"xavier"``).
         Biases start at zero.
     seed : int or numpy Generator, optional
         Seed for the initial weights.
@@ -281,8 +284,8 @@ class MLP:
         self.loss_function: Loss = get_loss(loss)
         self.activation: Activation = get_activation(activation)
         if not self.activation.hidden_ok:
-            raise ValueError(f"{self.activation.name} can only be an output activation; "
-                             "choose sigmoid, tanh, relu, leaky_relu or identity for the hidden layers")
+            raise ValueError(f"{self.activation.name} can only be an output activation; choose "
+                             f"{_or(_activations.names(hidden=True))} for the hidden layers")
         if output_activation is None:
             output_activation = self.loss_function.requires or self.activation.name
         self.output_activation: Activation = get_activation(output_activation)
@@ -290,11 +293,11 @@ class MLP:
         if need is not None and self.output_activation.name != need:
             raise ValueError(f"loss {self.loss_function.name!r} is defined on a {need} output, got "
                              f"output_activation={self.output_activation.name!r}; use {need!r} "
-                             "(or loss='squared_error')")
+                             f"(or loss={_free_loss()!r})")
 
     def _init_weights(self, rng, init, fan_in, fan_out):
         if init == "auto":
-            init = "he" if self.activation.name in ("relu", "leaky_relu") else "xavier"
+            init = self.activation.init
         if isinstance(init, str):
             if init == "xavier":
                 lim = math.sqrt(6.0 / (fan_in + fan_out))
@@ -623,11 +626,8 @@ class MLP:
         ``(n_samples, n_outputs)`` for binary cross-entropy, else the outputs ``O``."""
         check()
         O = self.forward(X)
-        if self.output_activation.name == "softmax":
-            return O.argmax(axis=1)
-        if self.loss_function.name == "binary_cross_entropy":
-            return (O >= 0.5).astype(np.int64)
-        return O
+        rule = self.output_activation.labels or self.loss_function.labels
+        return O if rule is None else rule(O)
 
     @reference("MLP.accuracy")
     def accuracy(self, X: Array, labels: Array) -> float:
@@ -640,7 +640,9 @@ class MLP:
         check()
         O = self.forward(X)
         labels = np.asarray(labels)
-        if self.output_activation.name == "softmax" or (O.shape[1] > 1 and self.loss_function.name == "squared_error"):
+        # class labels when the outputs are class probabilities (softmax) or several outputs
+        # stand for one label's classes; else each output is its own 0/1 label
+        if self.output_activation.labels is not None or (O.shape[1] > 1 and self.loss_function.exclusive):
             if labels.ndim == 2:
                 labels = labels.argmax(axis=1)
             if labels.shape != (O.shape[0],):
@@ -733,6 +735,16 @@ class _Workspace:
         if buf is None:
             buf = self._buffers[key] = np.empty(shape, dtype)
         return buf
+
+
+def _or(names: Sequence[str]) -> str:
+    """``"a, b or c"``."""
+    return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
+
+
+def _free_loss() -> str:
+    """The first loss defined on any output activation (the hint when a pairing is wrong)."""
+    return next(name for name, loss in _losses.LOSSES.items() if loss.requires is None)
 
 
 def _check_lr(lr) -> float:

@@ -38,6 +38,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from ._validation import describe
+from . import activations
 from .activations import Activation, get_activation
 
 __all__ = ["loss_curves", "decision_boundary", "gradient_norms", "activation", "training_summary",
@@ -412,8 +413,9 @@ def activation(name_or_activation: str | Activation, ax: Axes | None = None, x=N
     Parameters
     ----------
     name_or_activation : str or Activation
-        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"identity"`` or an
-        :class:`backprop_lab.activations.Activation` (softmax has no curve: it maps rows).
+        A name in :data:`backprop_lab.activations.ACTIVATIONS` (e.g. ``"sigmoid"``) or an
+        :class:`backprop_lab.activations.Activation`; only element-wise ones have a curve
+        (softmax maps rows).
     ax : matplotlib Axes, optional
     x : array_like, shape (n_points,), optional
         Values of ``in`` to plot at; default 601 points on :math:`[-6, 6]`, wider if the
@@ -438,7 +440,7 @@ def activation(name_or_activation: str | Activation, ax: Axes | None = None, x=N
     act = get_activation(name_or_activation)
     if not act.elementwise:
         raise ValueError(f"{act.name} is not element-wise (each output depends on the whole row), so it has no "
-                         "curve g(in) to plot; choose sigmoid, tanh, relu, leaky_relu or identity")
+                         f"curve g(in) to plot; choose one of {', '.join(activations.names(elementwise=True))}")
     s = act.saturation
     if x is None:
         lim = max(6.0, 1.5 * s) if s else 6.0

@@ -101,7 +101,9 @@ def steps(net: MLP, x, t, lr: float = 0.5) -> list[Step]:
     sizes = net.layer_sizes
     if max(sizes) > MAX_UNITS:
         raise ValueError(f"layer sizes {sizes}: the step-through draws at most {MAX_UNITS} units per layer")
-    if net.loss_function.name != "squared_error" or not net.output_activation.elementwise:
+    # the course's derivation starts from Err = T - O times g'(in): a loss whose output δ is
+    # not fused (squared error), and an element-wise output
+    if net.loss_function.fused_delta or not net.output_activation.elementwise:
         raise ValueError("the step-through follows the course's derivation: squared error and an element-wise "
                          f"output activation (got loss {net.loss_function.name!r}, output "
                          f"{net.output_activation.name!r})")

@@ -44,6 +44,8 @@ from sympy.matrices import ImmutableMatrix, MatrixBase
 from ._fence import check, reference
 from ._validation import as_float_array, as_index, as_int_list, check_finite, describe, lookup
 from ._course_symbols import G, _symbol_tuple, sigmoid  # noqa: F401 (sigmoid and G are part of this API)
+from .activations import ACTIVATIONS
+from .losses import LOSSES, Loss
 from .equivalence import Equivalence, equivalent  # re-exported: the notebooks import them from here
 
 __all__ = ["SymbolicNet", "Layers", "Equivalence", "network", "sigmoid", "deltas_direct", "deltas_backprop",
@@ -61,16 +63,19 @@ Matrix = ImmutableMatrix
 class _Activation:
     """One symbolic activation: ``g(in)`` and ``g'(in)`` written through ``in`` and ``a = g(in)``.
 
-    ``dg`` is the form the course uses in back-propagation (for the sigmoid ``a (1 - a)``),
-    so that comparing it with direct differentiation is a real test. Softmax couples the
-    outputs of a layer (``elementwise=False``): its ``g`` is the numerator ``e^{in}``, which
-    :func:`_activate` normalises, and it has no ``dg`` (the layer code handles its Jacobian).
+    Built from an entry of :data:`~backprop_lab.activations.ACTIVATIONS` (its ``symbolic`` form
+    and its ``dg_from_a``, the form the course uses in back-propagation, for the sigmoid
+    ``a (1 - a)``, so that comparing it with direct differentiation is a real test), or from
+    an undefined function such as ``g``. Softmax couples the outputs of a layer
+    (``elementwise=False``): its ``g`` is the numerator ``e^{in}``, which :func:`_activate`
+    normalises, and it has no ``dg`` (the layer code handles its Jacobian).
     """
 
     name: str
     g: Callable[[Expr], Expr]
     dg: Callable[[Expr, Expr], Expr] | None
     elementwise: bool = True
+    hidden_ok: bool = True
 
 
 def _undefined_derivative(f: UndefinedFunction, z: Expr) -> Expr:
@@ -83,14 +88,18 @@ def _generic(f: UndefinedFunction) -> _Activation:
     return _Activation(f.__name__, f, lambda z, a: _undefined_derivative(f, z))
 
 
+def _from_registry(act) -> _Activation:
+    dg = (lambda z, a: act.dg_from_a(a)) if act.elementwise else None
+    return _Activation(act.name, lambda z: act.symbolic(z, sympy), dg, act.elementwise, act.hidden_ok)
+
+
+#: the registry's activations that have a SymPy form, and the generic ``g``
 _ACTIVATIONS: dict[str, _Activation] = {
-    "sigmoid": _Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a)),       # σ' = σ (1 − σ)
-    "tanh": _Activation("tanh", sympy.tanh, lambda z, a: 1 - a ** 2),           # tanh' = 1 − tanh²
-    "identity": _Activation("identity", lambda z: z, lambda z, a: sympy.Integer(1)),
+    **{name: _from_registry(act) for name, act in ACTIVATIONS.items() if act.symbolic is not None},
     "g": _generic(G),
-    "softmax": _Activation("softmax", sympy.exp, None, elementwise=False),
 }
-_LOSSES = {"squared_error": "squared_error", "cross_entropy": "cross_entropy"}
+#: the registry's losses that have a SymPy form
+_LOSSES: dict[str, Loss] = {name: loss for name, loss in LOSSES.items() if loss.symbolic is not None}
 
 
 def _get_activation(spec, name: str) -> _Activation:
@@ -290,17 +299,21 @@ def network(layer_sizes: Sequence[int] = (2, 2, 2), activation="sigmoid", output
     sizes = tuple(as_int_list(layer_sizes, "layer_sizes"))
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
-    loss = lookup(_LOSSES, loss, "loss")
+    loss_entry = lookup(_LOSSES, loss, "loss")
     hidden = _get_activation(activation, "activation")
-    if not hidden.elementwise:
-        raise ValueError("softmax can only be an output activation; choose sigmoid, tanh, identity "
-                         "or g for activation")
+    if not hidden.hidden_ok:
+        ok = [n for n, act in _ACTIVATIONS.items() if act.hidden_ok]
+        raise ValueError(f"{hidden.name} can only be an output activation; choose "
+                         f"{', '.join(ok[:-1])} or {ok[-1]} for activation")
     if output_activation is None:
-        output_activation = "softmax" if loss == "cross_entropy" else activation
+        output_activation = loss_entry.requires or activation
     output = _get_activation(output_activation, "output_activation")
-    if loss == "cross_entropy" and output.elementwise:
-        raise ValueError(f"loss 'cross_entropy' is defined on a softmax output, got "
-                         f"output_activation={output.name!r}; use 'softmax' (or loss='squared_error')")
+    need = loss_entry.requires
+    if need is not None and output.name != need:
+        free = next(n for n, entry in _LOSSES.items() if entry.requires is None)
+        raise ValueError(f"loss {loss_entry.name!r} is defined on a {need} output, got "
+                         f"output_activation={output.name!r}; use {need!r} (or loss={free!r})")
+    loss = loss_entry.name
 
     L = len(sizes) - 1
     x = Matrix([[sympy.Symbol(f"x_{i}") for i in range(1, sizes[0] + 1)]])
@@ -327,9 +340,8 @@ def _forward(W: Layers, b: Layers, acts: list, start: int, in_start: Matrix) -> 
 
 
 def _loss(loss: str, o: Matrix, t: Matrix) -> Expr:
-    if loss == "squared_error":
-        return sympy.Rational(1, 2) * sum((ti - oi) ** 2 for ti, oi in zip(t, o))
-    return -sum(ti * sympy.log(oi) for ti, oi in zip(t, o))
+    """``E`` of one sample from the output row ``o`` and the targets ``t`` (shape (1, n_L))."""
+    return _LOSSES[loss].symbolic(o, t, sympy)
 
 
 # =====================================================================================
@@ -406,7 +418,7 @@ def _output_delta(net: SymbolicNet) -> Matrix:
     o, t, err = net.O, net.t, net.Err
     if net._output.elementwise:                       # Δ_i = Err_i g'(in_i)
         return err.multiply_elementwise(net.g_prime(net.L))
-    if net.loss == "cross_entropy":                   # Δ_i = t_i − o_i Σ_k t_k
+    if _LOSSES[net.loss].fused_delta:                 # its canonical output: Δ_i = t_i − o_i Σ_k t_k
         return t - o * sum(t)
     s = sum(ok * ek for ok, ek in zip(o, err))         # softmax Jacobian: o_i (Err_i − Σ_k o_k Err_k)
     return o.multiply_elementwise(err - Matrix.ones(1, len(o)) * s)

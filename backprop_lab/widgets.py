@@ -30,13 +30,14 @@ from matplotlib.figure import Figure
 
 from . import datasets, plots
 from ._fence import check, reference
+from . import activations
 from .activations import ACTIVATIONS
 from .mlp import MLP
 
 __all__ = ["training_dashboard", "backprop_step_through", "activation_explorer",
            "vanishing_gradient_explorer", "FigureView"]
 
-_HIDDEN = [name for name, a in ACTIVATIONS.items() if a.hidden_ok]
+_HIDDEN = list(activations.names(hidden=True))
 
 
 def _ipympl_active() -> bool:
@@ -268,7 +269,8 @@ def backprop_step_through(net: MLP | None = None, x=None, t=None, lr: float | No
 
 class ActivationExplorer(W.VBox):
     def __init__(self, name, limit):
-        self.activation = W.ToggleButtons(options=list(ACTIVATIONS)[:-1], value=name, description="g")
+        self.activation = W.ToggleButtons(options=list(activations.names(elementwise=True)), value=name,
+                                          description="g")
         self.limit = W.FloatSlider(value=limit, min=1, max=20, step=0.5, description="|in| up to")
         self.info = W.HTMLMath()
         self.readout = W.Label()  # plain text, for reading at a glance

@@ -135,3 +135,62 @@ def test_losses_registry_knows_the_three():
     assert set(LOSSES) == {"squared_error", "cross_entropy", "binary_cross_entropy"}
     assert LOSSES["cross_entropy"].requires == "softmax"
     assert LOSSES["binary_cross_entropy"].requires == "sigmoid"
+
+
+# --- the registries carry everything the other modules need ---------------------------------
+
+SYMBOLIC = [name for name, a in ACTIVATIONS.items() if a.symbolic is not None and a.elementwise]
+
+
+@pytest.mark.parametrize("name", SYMBOLIC)
+def test_symbolic_form_matches_g_and_its_a_form_is_its_derivative(name):
+    sympy = pytest.importorskip("sympy")
+    g, x = ACTIVATIONS[name], sympy.Symbol("x")
+    expr = g.symbolic(x, sympy)
+    xs = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(sympy.lambdify(x, expr, "numpy")(xs) + 0 * xs, g(xs), rtol=1e-12)
+    # dg_from_a serves arrays and SymPy alike: the course's a-form of g' is the true derivative
+    assert sympy.simplify(g.dg_from_a(expr) - sympy.diff(expr, x)) == 0
+
+
+def test_entries_state_init_eligibility_and_prediction_rules():
+    assert {n for n, a in ACTIVATIONS.items() if a.init == "he"} == {"relu", "leaky_relu"}
+    assert [n for n, a in ACTIVATIONS.items() if not a.hidden_ok] == ["softmax"]
+    O = np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1]])
+    np.testing.assert_array_equal(ACTIVATIONS["softmax"].labels(O), [1, 0])
+    np.testing.assert_array_equal(LOSSES["binary_cross_entropy"].labels(O), (O >= 0.5).astype(np.int64))
+    assert LOSSES["squared_error"].labels is None and LOSSES["squared_error"].exclusive
+    assert not LOSSES["binary_cross_entropy"].exclusive
+    assert [n for n, loss in LOSSES.items() if not loss.fused_delta] == ["squared_error"]
+
+
+def test_each_loss_formula_is_one_function_shared_by_the_public_function_and_the_mlp():
+    rng = np.random.default_rng(3)
+    Z, labels = rng.normal(size=(5, 3)), rng.integers(0, 3, 5)
+    T = one_hot(labels, 3)
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    S = 1 / (1 + np.exp(-Z))
+    assert LOSSES["squared_error"].value(Z, S, T) == squared_error(S, T)
+    assert LOSSES["cross_entropy"].value(Z, P, T) == cross_entropy(Z, T)
+    assert LOSSES["binary_cross_entropy"].value(Z, S, T) == binary_cross_entropy(Z, T)
+
+
+def test_a_new_activation_is_one_entry():
+    """An Activation built like a registry entry works in the MLP with nothing else changed:
+    its init, its derivative through a, and the training step all come from the entry."""
+    from backprop_lab import MLP
+    from backprop_lab.activations import Activation
+
+    softplus = Activation(
+        "softplus", lambda x, out=None: np.logaddexp(0, x, out=out), lambda x: 1 / (1 + np.exp(-x)),
+        lambda a: -np.expm1(-a), r"g(x) = \log(1 + e^x)", r"g'(x) = \sigma(x)", init="he",
+        symbolic=lambda x, sp: sp.log(1 + sp.exp(x)))
+    a = MLP([3, 4, 2], softplus, loss="cross_entropy", seed=0)
+    b = MLP([3, 4, 2], "relu", loss="cross_entropy", seed=0)
+    for wa, wb in zip(a.weights, b.weights):   # "auto" init comes from the entry: He, as for relu
+        np.testing.assert_array_equal(wa, wb)
+    X, y = np.random.default_rng(1).normal(size=(6, 3)), np.array([0, 1, 1, 0, 1, 0])
+    dW, _ = a.gradients(X, y)
+    num = numerical_gradient(lambda: a.loss(X, y), a.weights[0])
+    np.testing.assert_allclose(dW[0], num, rtol=1e-6, atol=1e-9)
+    assert a.predict(X).shape == (6,)

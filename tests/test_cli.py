@@ -21,6 +21,7 @@ def run(*args, timeout=60):
                           capture_output=True, text=True, encoding="utf-8", timeout=timeout)
 
 
+@pytest.mark.slow
 def test_train_prints_a_loss_line_per_epoch_and_the_accuracy():
     proc = run("train", "--epochs", "3", "--seed", "1")
     assert proc.returncode == 0, proc.stderr
@@ -35,6 +36,7 @@ def test_train_prints_a_loss_line_per_epoch_and_the_accuracy():
     assert "training" in proc.stderr, "the tqdm progress bar goes to stderr"
 
 
+@pytest.mark.slow
 def test_train_is_the_default_command_and_seeds_reproduce():
     a = run("--epochs", "2", "--no-progress", "--dataset", "moons", "--hidden", "16,16")
     b = run("train", "--epochs", "2", "--no-progress", "--dataset", "moons", "--hidden", "16,16")
@@ -75,6 +77,7 @@ def test_bad_arguments_exit_2_with_a_message(args, words):
     assert "epoch 1/" not in proc.stdout, "nothing should have trained"
 
 
+@pytest.mark.slow
 def test_main_in_process_returns_exit_codes(capsys):
     assert cli.main(["--version"]) == 0
     assert "backprop_lab" in capsys.readouterr().out
@@ -86,6 +89,7 @@ def test_main_in_process_returns_exit_codes(capsys):
     assert "4 train / 4 test" in out and len(EPOCH_LINE.findall(out)) == 3
 
 
+@pytest.mark.slow
 def test_divergence_exits_1(capsys):
     assert cli.main(["--lr", "1000", "--epochs", "3", "--no-progress"]) == 1
     assert "diverged" in capsys.readouterr().err

@@ -110,12 +110,12 @@ def test_sigmoid_derivative_found_by_diff_is_sigma_times_one_minus_sigma():
 
 @pytest.mark.parametrize("sizes, kwargs", [
     ((2, 2, 2), dict(activation="sigmoid")),
-    ((2, 2, 2), dict(activation="g")),
+    pytest.param((2, 2, 2), dict(activation="g"), marks=pytest.mark.slow),
     ((2, 3, 1), dict(activation="tanh")),
     ((3, 2, 2), dict(activation="identity")),
-    ((2, 2, 3), dict(loss="cross_entropy")),
-    ((2, 2, 2), dict(output_activation="softmax")),
-    ((1, 2, 2, 1), dict(activation="sigmoid")),
+    pytest.param((2, 2, 3), dict(loss="cross_entropy"), marks=pytest.mark.slow),
+    pytest.param((2, 2, 2), dict(output_activation="softmax"), marks=pytest.mark.slow),
+    pytest.param((1, 2, 2, 1), dict(activation="sigmoid"), marks=pytest.mark.slow),
 ])
 def test_backprop_deltas_equal_direct_differentiation(sizes, kwargs):
     n = network(sizes, **kwargs)
@@ -155,7 +155,7 @@ def _hidden_delta_variants(n, deltas):
     }
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "g"])
+@pytest.mark.parametrize("name", ["sigmoid", pytest.param("g", marks=pytest.mark.slow)])
 def test_hidden_delta_as_sum_or_matrix_product_is_accepted_and_mistakes_are_not(name):
     n = network((2, 2, 2), activation=name)
     direct = deltas_direct(n)
@@ -212,7 +212,7 @@ def _random_problem(sizes, seed):
     return weights, biases, rng.normal(size=sizes[0]), rng.uniform(size=sizes[-1])
 
 
-@pytest.mark.parametrize("problem", ["mazur", "random 3-2-2"])
+@pytest.mark.parametrize("problem", ["mazur", pytest.param("random 3-2-2", marks=pytest.mark.slow)])
 def test_symbolic_gradients_match_the_mlp(problem):
     if problem == "mazur":
         sizes, (weights, biases, xs, ts) = (2, 2, 2), (MAZUR_W, MAZUR_B, MAZUR_X, MAZUR_T)
