@@ -19,7 +19,7 @@ import resource
 import tempfile
 from pathlib import Path
 
-__all__ = ["report"]
+__all__ = ["report", "own_cgroup", "namespace"]
 
 
 def _rlimit(name: str) -> int | None:
@@ -27,18 +27,27 @@ def _rlimit(name: str) -> int | None:
     return None if soft == resource.RLIM_INFINITY else soft
 
 
-def _cgroup_value(controller: str, name: str, root: str = "/sys/fs/cgroup") -> int | None:
-    """A cgroup v1 limit of this process (None: no such cgroup, or no limit)."""
+def own_cgroup(controller: str) -> str | None:
+    """This process's cgroup in the v1 hierarchy of ``controller`` (``/process_api/x``), or None."""
     try:
         for line in Path("/proc/self/cgroup").read_text().splitlines():
             _, names, path = line.split(":", 2)
             if controller in names.split(","):
-                text = (Path(root) / controller / path.lstrip("/") / name).read_text().strip()
-                value = None if text == "max" else int(text)
-                return None if value is None or value >= 2**62 else value
-    except (OSError, ValueError):
+                return path
+    except OSError:
         pass
     return None
+
+
+def _cgroup_value(controller: str, name: str, root: str = "/sys/fs/cgroup") -> int | None:
+    """A cgroup v1 limit of this process (None: no such cgroup, or no limit)."""
+    path = own_cgroup(controller)
+    try:
+        text = (Path(root) / controller / path.lstrip("/") / name).read_text().strip() if path else "max"
+        value = None if text == "max" else int(text)
+    except (OSError, ValueError):
+        return None
+    return None if value is None or value >= 2**62 else value
 
 
 def _space(folder: str) -> int | None:
@@ -56,7 +65,7 @@ def _space(folder: str) -> int | None:
     return st.f_blocks * st.f_frsize
 
 
-def _namespace(kind: str) -> int | None:
+def namespace(kind: str) -> int | None:
     """The inode of this process's ``kind`` namespace: compare it with the grader's."""
     try:
         return os.stat(f"/proc/self/ns/{kind}").st_ino
@@ -101,8 +110,8 @@ def report() -> dict:
         "working folder": _space(os.getcwd()),
         "TMPDIR": _space(tempfile.gettempdir()),
         "/dev/shm": _space("/dev/shm"),
-        "pid namespace": _namespace("pid"),
-        "network namespace": _namespace("net"),
+        "pid namespace": namespace("pid"),
+        "network namespace": namespace("net"),
         "network": _network(),
         "capabilities": _capabilities(),
     }

@@ -10,7 +10,6 @@ It exits with status 1 when a configured limit is not enforced, or the kernel do
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import nbformat
 from traitlets.config.loader import PyFileConfigLoader
 
+from ..grading.limits import namespace
 from .course import course_root
 from .limits import Enforcement, KernelLimits, enforcement, format_bytes
 
@@ -33,10 +33,6 @@ class Check:
     row: Enforcement
     seen: str
     ok: bool
-
-
-def _namespace(kind: str) -> int:
-    return os.stat(f"/proc/self/ns/{kind}").st_ino
 
 
 def _load_config(root: Path):
@@ -79,7 +75,7 @@ def _seen(row: Enforcement, limits: KernelLimits, view: dict) -> tuple[str, bool
         return (", ".join(f"{k} {size(k)}" for k in folders),
                 all(view.get(k) == limits.disk for k in folders))
     if row.limit == "nothing outlives grading":
-        own = view.get("pid namespace") not in (None, _namespace("pid"))
+        own = view.get("pid namespace") not in (None, namespace("pid"))
         return f"its own PID namespace: {'yes' if own else 'no'}", own or "cgroup" in (row.how or "")
     return "(the grader measures it)", True
 
@@ -96,7 +92,7 @@ def check_host(root=None) -> list[Check]:
         seen, ok = _seen(row, limits, view)
         checks.append(Check(row, seen, ok and row.problem is None))
     net = view.get("network", [])
-    own_net = view.get("network namespace") not in (None, _namespace("net"))
+    own_net = view.get("network namespace") not in (None, namespace("net"))
     network = config.get("SandboxedKernelManager", {}).get("network", False)
     checks.append(Check(Enforcement("network", "on" if network else "off", "a new network namespace"),
                         f"{'its own namespace' if own_net else 'the host network'}, interfaces: "

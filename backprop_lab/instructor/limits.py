@@ -44,6 +44,8 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode
 from traitlets.config import Configurable
 
+from ..grading.limits import own_cgroup
+
 __all__ = ["KernelLimits", "KernelCgroups", "LimitedKernelManager", "Enforcement", "enforcement", "format_bytes"]
 
 GiB, MiB = 2**30, 2**20
@@ -96,25 +98,13 @@ class Enforcement:
 _CONTROLLERS = ("memory", "pids", "cpuacct")
 
 
-def _own_cgroup(controller: str) -> str | None:
-    """This process's cgroup in a v1 hierarchy (``/process_api/x``), or None."""
-    try:
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            _, names, path = line.split(":", 2)
-            if controller in names.split(","):
-                return path
-    except OSError:
-        pass
-    return None
-
-
 @functools.lru_cache(maxsize=None)
 def cgroup_problem(root: str, controller: str) -> str | None:
     """Why kernels cannot get their own cgroup of ``controller`` here, or None when they can."""
     base = Path(root) / controller
     if (Path(root) / "cgroup.controllers").exists():
         return f"{root} is cgroup v2 (the unified hierarchy), which backprop-lab does not use yet"
-    own = _own_cgroup(controller)
+    own = own_cgroup(controller)
     if not base.is_dir() or own is None:
         return f"no cgroup v1 '{controller}' hierarchy is mounted at {base}"
     probe = base / own.lstrip("/") / f"backprop-lab-probe-{os.getpid()}"
@@ -175,7 +165,7 @@ class KernelCgroups:
         for ctrl in _CONTROLLERS:
             if not self._wanted(ctrl) or cgroup_problem(limits.cgroup_root, ctrl):
                 continue
-            path = Path(limits.cgroup_root) / ctrl / _own_cgroup(ctrl).lstrip("/") / name
+            path = Path(limits.cgroup_root) / ctrl / own_cgroup(ctrl).lstrip("/") / name
             path.mkdir(exist_ok=True)
             self.paths[ctrl] = path
         self._set_limits()
