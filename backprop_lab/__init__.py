@@ -21,7 +21,9 @@ import importlib
 from . import activations, datasets, examples, gradcheck, losses  # noqa: F401
 from .activations import ACTIVATIONS, get_activation
 from .losses import LOSSES, get_loss
-from .mlp import MLP, History, LayerTrace, Trace
+from .mlp import MLP
+from .trace import LayerTrace, Trace
+from .training import History
 
 __version__ = "0.1.0"
 

@@ -22,15 +22,16 @@ Backward pass, two equivalent sign conventions that are never mixed silently:
   which :meth:`MLP.gradients` returns as ``dE/dW`` and :meth:`MLP.step` applies as
   ``W ← W − α dE/dW``.
 
-:meth:`MLP.trace` shows every number of the first; :meth:`MLP.gradients` is the fast path
-of the second; the tests check that they agree.
+:meth:`MLP.gradients` is the second (``MLP._backprop`` yields one layer's ``dE/dW`` at a
+time) and :meth:`MLP.trace`, right beside it, shows every number of the first; the tests
+check that they agree. Training, the fast path (a step that updates each layer as soon as
+back-propagation has used it) and ``fit`` with its stopping rule, is
+:mod:`backprop_lab.training`; the records a trace fills are :mod:`backprop_lab.trace`.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -40,145 +41,16 @@ from ._validation import (as_float_array, as_int_list, check_2d, check_finite,
                           check_n_features, describe)
 from . import activations as _activations
 from . import losses as _losses
+from . import training as _training
 from .activations import Activation, get_activation
 from .losses import Loss, get_loss
+from .trace import LayerTrace, Trace
+from .training import History
 
 __all__ = ["MLP", "History", "Trace", "LayerTrace"]
 
 Array = np.ndarray
 _INITS = ("auto", "xavier", "he", "normal")
-
-
-@dataclass
-class History:
-    """What :meth:`MLP.fit` did, epoch by epoch.
-
-    Attributes
-    ----------
-    loss : list of float
-        Training loss per epoch: the mean of the mini-batch losses, each measured before
-        its update.
-    val_loss : list of float
-        Loss on ``validation_data`` after each epoch (empty without validation data).
-    stop_reason : str
-        ``"completed"``, ``"converged"`` (the stopping rule fired), ``"callback"`` or
-        ``"diverged"`` (the loss became NaN or infinite).
-    lr, batch_size : float, int
-    """
-
-    loss: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    stop_reason: str = "completed"
-    lr: float = 0.0
-    batch_size: int = 0
-
-    @property
-    def epochs(self) -> int:
-        """Number of epochs run."""
-        return len(self.loss)
-
-    @property
-    def diverged(self) -> bool:
-        return self.stop_reason == "diverged"
-
-    def __repr__(self) -> str:
-        last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""
-        val = f", last val_loss {self.val_loss[-1]:.6g}" if self.val_loss else ""
-        return f"History({self.epochs} epochs{last}{val}, stop_reason={self.stop_reason!r})"
-
-
-@dataclass
-class LayerTrace:
-    r"""Every number of one layer ``l`` for one batch, in the course's notation.
-
-    Attributes
-    ----------
-    l : int
-        Layer number, 1-based as in the course (``weights[l - 1]``).
-    W, b : ndarray, shapes (fan_in, fan_out) and (fan_out,)
-        The weights used (a copy taken before any update).
-    in_ : ndarray, shape (n_samples, fan_out)
-        Weighted sums :math:`in_i = \sum_j a_j W_{j,i} + b_i` (``in`` is a Python keyword).
-    a : ndarray, shape (n_samples, fan_out)
-        Activations :math:`a_i = g(in_i)`.
-    Delta : ndarray, shape (n_samples, fan_out)
-        The course's :math:`\Delta_i = -\partial E_s / \partial in_i` of each sample ``s``
-        (not divided by the batch size).
-    dW, db : ndarray, shapes of W and b
-        :math:`\partial E / \partial W` and :math:`\partial E / \partial b` of the batch-mean
-        loss: ``dW = -a[l-1].T @ Delta / n``.
-    """
-
-    l: int
-    W: Array
-    b: Array
-    in_: Array
-    a: Array
-    Delta: Array
-    dW: Array
-    db: Array
-
-
-@dataclass
-class Trace:
-    """Forward and backward pass of one batch, layer by layer (see :meth:`MLP.trace`).
-
-    Attributes
-    ----------
-    X : ndarray, shape (n_samples, n_features)
-        ``a[0]``.
-    T : ndarray, shape (n_samples, n_outputs), or None
-        Targets (one-hot for class labels); ``None`` for a forward-only trace, which then
-        has no ``Err``, ``loss`` or ``Delta``.
-    O : ndarray, shape (n_samples, n_outputs)
-        The prediction ``a[L]``.
-    Err : ndarray, shape (n_samples, n_outputs)
-        ``T - O``.
-    loss : float
-        Batch-mean loss.
-    layers : list of LayerTrace
-        ``layers[0]`` is layer 1.
-    """
-
-    X: Array
-    T: Array
-    O: Array
-    Err: Array
-    loss: float
-    layers: list
-
-    def __getitem__(self, l: int) -> LayerTrace:
-        """``trace[l]``: layer ``l``, counted from 1 as in the course (``trace[0]`` is an error)."""
-        if not 1 <= l <= len(self.layers):
-            raise IndexError(f"layers are numbered 1..{len(self.layers)} as in the course; got {l}")
-        return self.layers[l - 1]
-
-    def a(self, l: int) -> Array:
-        """``a[l]``, with ``a[0] = X``."""
-        return self.X if l == 0 else self[l].a
-
-    @reference("MLP.trace.updated_weights")
-    def updated_weights(self, lr: float) -> list:
-        r"""The course's update :math:`W_{j,i} \leftarrow W_{j,i} + \alpha\, a_j \Delta_i`,
-        averaged over the batch, for every layer, from the weights *before* the update."""
-        check()
-        if self.T is None:
-            raise ValueError("this trace has no targets, so no Δ: call trace(X, Y) with targets")
-        n = self.X.shape[0]
-        return [lt.W + lr * (self.a(lt.l - 1).T @ lt.Delta) / n for lt in self.layers]
-
-    def __str__(self) -> str:
-        with np.printoptions(precision=6, suppress=True):
-            loss = "forward pass only" if self.loss is None else f"loss E = {self.loss:.9g}"
-            lines = [f"Trace of {self.X.shape[0]} sample(s), {loss}", f"a[0] = X =\n{self.X}"]
-            for lt in self.layers:
-                lines += [f"--- layer {lt.l} ---", f"in[{lt.l}] =\n{lt.in_}", f"a[{lt.l}] =\n{lt.a}"]
-            if self.T is None:
-                return "\n".join(lines)
-            lines.append(f"Err = T - O =\n{self.Err}")
-            for lt in reversed(self.layers):
-                lines += [f"Δ[{lt.l}] =\n{lt.Delta}", f"dE/dW[{lt.l}] =\n{lt.dW}"]
-        return "\n".join(lines)
 
 
 class MLP:
@@ -366,18 +238,13 @@ class MLP:
     # --- forward ----------------------------------------------------------------------
 
     @reference("MLP.forward")
-    def _forward(self, X: Array, ws: "_Workspace | None" = None) -> tuple[list, Array]:
-        """Activations ``[a0 = X, a1, ..., aL]`` and the output layer's ``in`` (logits).
-
-        With a workspace, the hidden layers' arrays are reused buffers (training steps);
-        without, every array is new.
-        """
+    def _forward(self, X: Array) -> tuple[list, Array]:
+        """Activations ``[a0 = X, a1, ..., aL]`` and the output layer's ``in`` (logits)."""
         check()
         acts = [X]
         L = len(self.weights)
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            out = ws.get("in", l, (X.shape[0], W.shape[1]), W.dtype) if ws is not None and l < L - 1 else None
-            z = np.matmul(acts[-1], W, out=out)
+            z = acts[-1] @ W                         # in = a_prev W + b
             z += b
             if l < L - 1:
                 # back-propagation needs only a (g' is written through a), so the
@@ -422,36 +289,24 @@ class MLP:
     # --- backward ---------------------------------------------------------------------
 
     @reference("MLP.gradients")
-    def _backward(self, acts: list, T: Array, lr: float | None = None) -> tuple[list, list] | None:
-        """Back-propagate δ = ∂E/∂in from the output layer to the first.
+    def _backprop(self, acts: list, T: Array, scale: float):
+        """Back-propagate δ = ∂E/∂in from the output layer to the first, one layer at a time.
 
-        Without ``lr``: return ``(dW, db)``, new arrays. With ``lr``: update the weights in
-        place instead (a training step), each ``W[l]`` only after it has been used to
-        back-propagate δ to the layer below, so every gradient comes from the weights as
-        they were before the step.
+        Yields ``(l, dW[l], db[l])`` for ``l = L-1 .. 0`` (0-based), each gradient of the
+        summed loss times ``scale`` (``1 / n`` gives the batch mean's). The δ of the layer
+        below is computed from ``weights[l]`` *before* ``(l, …)`` is yielded, so a training
+        step may update ``weights[l]`` in place at once and every gradient still comes from
+        the weights as they were.
         """
         check()
-        n = acts[0].shape[0]
-        delta = self.loss_function.delta(acts[-1], T, self.output_activation)  # δ = dE_s/din, fresh array
-        # the loss is a batch mean: scaling δ once scales every gradient (by lr too when
-        # updating, so that each update is one subtraction)
-        delta *= (1.0 if lr is None else lr) / n
-        L = len(self.weights)
-        dW, db = [None] * L, [None] * L
-        ws = self._ws if lr is not None else None
-        for l in range(L - 1, -1, -1):
-            W = self.weights[l]
-            gW = np.matmul(acts[l].T, delta, out=None if ws is None else ws.get("dW", l, W.shape, W.dtype))
-            gb = delta.sum(axis=0)                  # dE/dW[j, i] = sum_s a_j δ_i; dE/db_i = sum_s δ_i
-            if l:                                   # the input layer needs no δ
-                ga = np.matmul(delta, W.T, out=None if ws is None else ws.get("da", l, acts[l].shape, W.dtype))
-                delta = self.activation.backward(acts[l], ga)
-            if lr is None:
-                dW[l], db[l] = gW, gb
-            else:
-                W -= gW                             # W[l] has done its part in the backward pass
-                self.biases[l] -= gb
-        return (dW, db) if lr is None else None
+        delta = self.loss_function.delta(acts[-1], T, self.output_activation)  # δ[L] = dE_s/din, a new array
+        delta *= scale
+        for l in range(len(self.weights) - 1, -1, -1):
+            gW = acts[l].T @ delta                  # dE/dW[j, i] = Σ_s a_j δ_i
+            gb = delta.sum(axis=0)                  # dE/db_i = Σ_s δ_i
+            if l:                                   # δ_j = g'(in_j) Σ_i W_{j,i} δ_i; the input layer needs none
+                delta = self.activation.backward(acts[l], delta @ self.weights[l].T)
+            yield l, gW, gb
 
     @reference("MLP.gradients")
     def gradients(self, X: Array, Y: Array) -> tuple[list, list]:
@@ -472,187 +327,12 @@ class MLP:
         check()
         X, T = self._check_XY(X, Y)
         acts, _ = self._forward(X)
-        return self._backward(acts, T)
+        dW, db = [None] * self.n_layers, [None] * self.n_layers
+        for l, gW, gb in self._backprop(acts, T, 1.0 / X.shape[0]):
+            dW[l], db[l] = gW, gb
+        return dW, db
 
-    @property
-    def _ws(self) -> "_Workspace":
-        ws = self.__dict__.get("_workspace")
-        if ws is None:
-            ws = self.__dict__["_workspace"] = _Workspace()
-        return ws
-
-    @reference("MLP.step")
-    def _step(self, X: Array, T: Array, lr: float) -> float:
-        check()
-        acts, Z = self._forward(X, self._ws)
-        loss = self.loss_function.value(Z, acts[-1], T)
-        if math.isfinite(loss):
-            self._backward(acts, T, lr)
-        return loss
-
-    @reference("MLP.step")
-    def step(self, X: Array, Y: Array, lr: float) -> float:
-        """One gradient-descent update ``W ← W − lr · dE/dW`` (and the biases) on one batch.
-
-        All gradients are computed from the current weights before any of them changes.
-
-        Returns
-        -------
-        float
-            The loss before the update.
-
-        Raises
-        ------
-        FloatingPointError
-            If the loss is NaN or infinite (the weights are then left unchanged).
-        """
-        check()
-        lr = _check_lr(lr)
-        X, T = self._check_XY(X, Y)
-        loss = self._step(X, T, lr)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"the loss is {loss} before the update, so no update was made; "
-                                     f"the weights hold NaN/inf (a learning rate of {lr:g} may have diverged)")
-        return loss
-
-    # --- training ---------------------------------------------------------------------
-
-    @reference("MLP.fit")
-    def fit(self, X: Array, Y: Array, epochs: int = 100, lr: float = 0.1, batch_size: int | None = None,
-            shuffle: bool = True, seed=None, validation_data: tuple | None = None,
-            tol: float | None = None, patience: int = 10, progress: bool = True,
-            callback: Callable | None = None) -> History:
-        """Train with (mini-batch) gradient descent.
-
-        Parameters
-        ----------
-        X, Y : training data, as for :meth:`loss`.
-        epochs : int
-            Maximum number of passes over the data.
-        lr : float
-            Learning rate α.
-        batch_size : int, optional
-            Samples per update; ``None`` uses the whole batch (plain gradient descent).
-        shuffle : bool
-            Reshuffle the samples every epoch.
-        seed : int, optional
-            Seed for the shuffling.
-        validation_data : (X_val, Y_val), optional
-            Loss measured after every epoch, recorded in ``History.val_loss``; the stopping
-            rule then watches it instead of the training loss.
-        tol : float, optional
-            Stopping rule: stop when the watched loss has not improved by more than ``tol``
-            for ``patience`` consecutive epochs. ``None`` disables it.
-        patience : int
-            See ``tol``.
-        progress : bool
-            Show a progress bar (tqdm) with the current loss.
-        callback : callable, optional
-            ``callback(epoch, history, model)`` after every epoch (for live plots); return
-            ``True`` to stop.
-
-        Returns
-        -------
-        History
-            If the loss becomes NaN or infinite, training stops with
-            ``stop_reason == "diverged"`` and a ``RuntimeWarning``.
-        """
-        check()
-        from tqdm.auto import tqdm
-
-        lr = _check_lr(lr)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-            raise ValueError(f"patience must be a positive integer, got {patience!r}")
-        if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
-            raise ValueError(f"tol must be a non-negative number or None, got {tol!r}")
-        X, T = self._check_XY(X, Y)
-        n = X.shape[0]
-        if batch_size is None:
-            batch_size = n
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-        batch_size = min(int(batch_size), n)
-        val = None
-        if validation_data is not None:
-            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise TypeError("validation_data must be a pair (X_val, Y_val)")
-            val = self._check_XY(*validation_data)
-        rng = np.random.default_rng(seed)
-        hist = History(lr=lr, batch_size=batch_size)
-        best, wait = math.inf, 0
-        # a diverging run overflows inside NumPy first; it is reported once, as "diverged"
-        with np.errstate(over="ignore", invalid="ignore"), \
-                tqdm(range(int(epochs)), disable=not progress, desc="training", unit="epoch", leave=False) as bar:
-            for epoch in bar:
-                order = rng.permutation(n) if shuffle and batch_size < n else None
-                total = 0.0
-                for start in range(0, n, batch_size):
-                    idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-                    Xb, Tb = X[idx], T[idx]
-                    total += self._step(Xb, Tb, lr) * Xb.shape[0]
-                epoch_loss = total / n
-                hist.loss.append(epoch_loss)
-                if val is not None:
-                    acts, Z = self._forward(val[0])
-                    hist.val_loss.append(self.loss_function.value(Z, acts[-1], val[1]))
-                watched = hist.val_loss[-1] if val is not None else epoch_loss
-                if not math.isfinite(watched):
-                    hist.stop_reason = "diverged"
-                    warnings.warn(f"training diverged at epoch {epoch + 1}: the loss became {watched}; "
-                                  f"try a smaller learning rate than {lr:g}", RuntimeWarning, stacklevel=2)
-                    break
-                if progress:
-                    bar.set_postfix(loss=f"{epoch_loss:.4g}")
-                if callback is not None and callback(epoch, hist, self):
-                    hist.stop_reason = "callback"
-                    break
-                if tol is not None:
-                    if watched < best - tol:
-                        best, wait = watched, 0
-                    else:
-                        wait += 1
-                        if wait >= patience:
-                            hist.stop_reason = "converged"
-                            break
-        return hist
-
-    # --- prediction -------------------------------------------------------------------
-
-    @reference("MLP.predict")
-    def predict(self, X: Array) -> Array:
-        """Predictions: class labels ``(n_samples,)`` for a softmax output, 0/1 labels
-        ``(n_samples, n_outputs)`` for binary cross-entropy, else the outputs ``O``."""
-        check()
-        O = self.forward(X)
-        rule = self.output_activation.labels or self.loss_function.labels
-        return O if rule is None else rule(O)
-
-    @reference("MLP.accuracy")
-    def accuracy(self, X: Array, labels: Array) -> float:
-        """Fraction of samples classified correctly.
-
-        ``labels``: integer labels ``(n_samples,)`` or one-hot rows for a softmax output; 0/1
-        targets ``(n_samples, n_outputs)`` otherwise (outputs are thresholded at 0.5, or
-        compared by argmax when there are several outputs and squared error).
-        """
-        check()
-        O = self.forward(X)
-        labels = np.asarray(labels)
-        # class labels when the outputs are class probabilities (softmax) or several outputs
-        # stand for one label's classes; else each output is its own 0/1 label
-        if self.output_activation.labels is not None or (O.shape[1] > 1 and self.loss_function.exclusive):
-            if labels.ndim == 2:
-                labels = labels.argmax(axis=1)
-            if labels.shape != (O.shape[0],):
-                raise ValueError(f"labels has shape {labels.shape}; expected ({O.shape[0]},) class labels")
-            return float(np.mean(O.argmax(axis=1) == labels))
-        if labels.shape != O.shape:
-            raise ValueError(f"labels has shape {labels.shape}; expected {O.shape} 0/1 targets")
-        return float(np.mean((O >= 0.5) == (labels >= 0.5)))
-
-    # --- the teaching view ----------------------------------------------------------
+    # --- the course's Δ, beside the δ path above ----------------------------------
 
     @reference("MLP.trace")
     def trace(self, X: Array, Y: Array | None = None) -> Trace:
@@ -701,13 +381,118 @@ class MLP:
             return Trace(X, None, O, None, None, layers)
         return Trace(X, T, O, T - O, self.loss_function.value(ins[-1], O, T), layers)
 
+    # --- training (the fast path lives in backprop_lab.training) --------------------
+
+    @reference("MLP.step")
+    def step(self, X: Array, Y: Array, lr: float) -> float:
+        """One gradient-descent update ``W ← W − lr · dE/dW`` (and the biases) on one batch.
+
+        All gradients are computed from the current weights before any of them changes.
+
+        Returns
+        -------
+        float
+            The loss before the update.
+
+        Raises
+        ------
+        FloatingPointError
+            If the loss is NaN or infinite (the weights are then left unchanged).
+        """
+        check()
+        lr = _training.check_lr(lr)
+        X, T = self._check_XY(X, Y)
+        loss = _training.step(self, X, T, lr)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the loss is {loss} before the update, so no update was made; "
+                                     f"the weights hold NaN/inf (a learning rate of {lr:g} may have diverged)")
+        return loss
+
+    @reference("MLP.fit")
+    def fit(self, X: Array, Y: Array, epochs: int = 100, lr: float = 0.1, batch_size: int | None = None,
+            shuffle: bool = True, seed=None, validation_data: tuple | None = None,
+            tol: float | None = None, patience: int = 10, progress: bool = True,
+            callback: Callable | None = None) -> History:
+        """Train with (mini-batch) gradient descent.
+
+        Parameters
+        ----------
+        X, Y : training data, as for :meth:`loss`.
+        epochs : int
+            Maximum number of passes over the data.
+        lr : float
+            Learning rate α.
+        batch_size : int, optional
+            Samples per update; ``None`` uses the whole batch (plain gradient descent).
+        shuffle : bool
+            Reshuffle the samples every epoch.
+        seed : int, optional
+            Seed for the shuffling.
+        validation_data : (X_val, Y_val), optional
+            Loss measured after every epoch, recorded in ``History.val_loss``; the stopping
+            rule then watches it instead of the training loss.
+        tol : float, optional
+            Stopping rule: stop when the watched loss has not improved by more than ``tol``
+            for ``patience`` consecutive epochs. ``None`` disables it.
+        patience : int
+            See ``tol``.
+        progress : bool
+            Show a progress bar (tqdm) with the current loss.
+        callback : callable, optional
+            ``callback(epoch, history, model)`` after every epoch (for live plots); return
+            ``True`` to stop.
+
+        Returns
+        -------
+        History
+            If the loss becomes NaN or infinite, training stops with
+            ``stop_reason == "diverged"`` and a ``RuntimeWarning``.
+        """
+        check()
+        return _training.fit(self, X, Y, epochs=epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
+                             seed=seed, validation_data=validation_data, tol=tol, patience=patience,
+                             progress=progress, callback=callback)
+
+    # --- prediction -------------------------------------------------------------------
+
+    @reference("MLP.predict")
+    def predict(self, X: Array) -> Array:
+        """Predictions: class labels ``(n_samples,)`` for a softmax output, 0/1 labels
+        ``(n_samples, n_outputs)`` for binary cross-entropy, else the outputs ``O``."""
+        check()
+        O = self.forward(X)
+        rule = self.output_activation.labels or self.loss_function.labels
+        return O if rule is None else rule(O)
+
+    @reference("MLP.accuracy")
+    def accuracy(self, X: Array, labels: Array) -> float:
+        """Fraction of samples classified correctly.
+
+        ``labels``: integer labels ``(n_samples,)`` or one-hot rows for a softmax output; 0/1
+        targets ``(n_samples, n_outputs)`` otherwise (outputs are thresholded at 0.5, or
+        compared by argmax when there are several outputs and squared error).
+        """
+        check()
+        O = self.forward(X)
+        labels = np.asarray(labels)
+        # class labels when the outputs are class probabilities (softmax) or several outputs
+        # stand for one label's classes; else each output is its own 0/1 label
+        if self.output_activation.labels is not None or (O.shape[1] > 1 and self.loss_function.exclusive):
+            if labels.ndim == 2:
+                labels = labels.argmax(axis=1)
+            if labels.shape != (O.shape[0],):
+                raise ValueError(f"labels has shape {labels.shape}; expected ({O.shape[0]},) class labels")
+            return float(np.mean(O.argmax(axis=1) == labels))
+        if labels.shape != O.shape:
+            raise ValueError(f"labels has shape {labels.shape}; expected {O.shape} 0/1 targets")
+        return float(np.mean((O >= 0.5) == (labels >= 0.5)))
+
     # --- housekeeping -----------------------------------------------------------------
 
     def copy(self) -> "MLP":
         """An independent copy (weights and biases copied)."""
         new = self.__class__.__new__(self.__class__)
         new.__dict__.update(self.__dict__)
-        new.__dict__.pop("_workspace", None)
         new.weights = [w.copy() for w in self.weights]
         new.biases = [b.copy() for b in self.biases]
         return new
@@ -718,25 +503,6 @@ class MLP:
                 f"dtype={self.dtype.name})")
 
 
-class _Workspace:
-    """Buffers reused from one training step to the next.
-
-    Allocating the large arrays of a step afresh costs page faults every time (a third of
-    a step at the largest benchmark size); a step's intermediate arrays are never handed
-    out, so they can live here.
-    """
-
-    def __init__(self):
-        self._buffers: dict = {}
-
-    def get(self, kind: str, layer: int, shape: tuple, dtype) -> Array:
-        key = (kind, layer, shape, dtype)
-        buf = self._buffers.get(key)
-        if buf is None:
-            buf = self._buffers[key] = np.empty(shape, dtype)
-        return buf
-
-
 def _or(names: Sequence[str]) -> str:
     """``"a, b or c"``."""
     return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
@@ -745,11 +511,3 @@ def _or(names: Sequence[str]) -> str:
 def _free_loss() -> str:
     """The first loss defined on any output activation (the hint when a pairing is wrong)."""
     return next(name for name, loss in _losses.LOSSES.items() if loss.requires is None)
-
-
-def _check_lr(lr) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
-        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr (the learning rate α) must be a positive finite number, got {lr!r}")
-    return float(lr)

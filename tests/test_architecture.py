@@ -24,8 +24,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "backprop_lab"
 
 LAYERS = {
-    "core": ("", "_fence", "_validation", "_argtypes", "activations", "losses", "mlp", "gradcheck", "datasets",
-             "examples"),
+    "core": ("", "_fence", "_validation", "_argtypes", "activations", "losses", "mlp", "trace", "training",
+             "gradcheck", "datasets", "examples"),
     "symbolic": ("_course_symbols", "_mpeval", "_timelimit", "equivalence", "symbolic"),
     "lecture": ("stepthrough", "plots", "widgets"),
     "grading": ("grading",),

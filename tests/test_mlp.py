@@ -175,6 +175,7 @@ def test_fit_divergence_stops_with_warning():
     # one clear warning, not NumPy's overflow noise first
     assert [str(w.message)[:26] for w in caught] == ["training diverged at epoch"]
     assert "smaller learning rate than 5" in str(caught[0].message)
+    assert caught[0].filename == __file__  # the warning names the line that called fit
     assert hist.diverged and hist.epochs < 200
 
 

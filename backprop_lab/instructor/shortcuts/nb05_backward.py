@@ -25,6 +25,19 @@ SHORTCUTS = [
         return MLP.from_params(weights, biases, activation=g.name, output_activation=g_out.name).gradients(X, T)
         """, ("test_backward",), "MLP.gradients",
         "Lets MLP.from_params(...).gradients do the whole backward pass."),
+    Shortcut("backward-mlp-backprop-generator", NB, "backward", """
+        from backprop_lab import MLP
+        g_out = g if g_out is None else g_out
+        net = MLP.from_params(weights, biases, activation=g.name, output_activation=g_out.name)
+        X, T = net._check_XY(X, T)
+        acts, _ = net._forward(X)
+        dW, db = [None] * len(weights), [None] * len(weights)
+        for l, gW, gb in net._backprop(acts, T, 1.0 / len(X)):
+            dW[l], db[l] = gW, gb
+        return dW, db
+        """, ("test_backward",), "MLP.forward",
+        "Walks the reference network's private forward pass and layer-by-layer back-propagation "
+        "(MLP._forward, MLP._backprop) instead of the public gradients."),
     Shortcut("backward-widen-the-fence", NB, "backward", """
         import backprop_lab._fence as fence
         fence.state.allow = fence.state.allow + ("MLP",)   # let the task "allow" the reference
@@ -77,6 +90,15 @@ SHORTCUTS = [
         return net.weights, net.biases
         """, ("test_sgd_step",), "MLP.step",
         "Lets the reference MLP take the step."),
+    Shortcut("backward-sgd-step-training", NB, "sgd_step", """
+        from backprop_lab import MLP, training
+        g_out = g if g_out is None else g_out
+        net = MLP.from_params(weights, biases, activation=g.name, output_activation=g_out.name)
+        training.step(net, np.asarray(X, dtype=float), np.asarray(T, dtype=float), lr)
+        return net.weights, net.biases
+        """, ("test_sgd_step",), "MLP.step",
+        "Calls the training module's in-place step (backprop_lab.training.step) on a reference network, "
+        "past the public MLP.step."),
     Shortcut("backward-timing-made-up-numbers", NB, "time_gradients", """
         P = [sum(a * b + b for a, b in zip(s[:-1], s[1:])) for s in architectures]
         return {"P": P, "numerical": [2e-8 * p ** 2 for p in P], "backward": [1e-6 * p for p in P]}

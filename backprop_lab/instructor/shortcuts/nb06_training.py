@@ -73,6 +73,12 @@ SHORTCUTS = [
         losses = list(net.fit(X, y.reshape(-1, 1), epochs=500, lr=1.0, seed=seed, progress=False).loss)
         """, ("test_fit_xor",), "MLP.fit",
         "Trains the XOR network with MLP.fit instead of the student's own train."),
+    Shortcut("training-fit-xor-training-fit", NB, "fit_xor", """
+        from backprop_lab import training
+        net = MLP([2, 4, 1], activation="tanh", output_activation="sigmoid", seed=seed)
+        losses = list(training.fit(net, X, y.reshape(-1, 1), epochs=500, lr=1.0, seed=seed, progress=False).loss)
+        """, ("test_fit_xor",), "MLP.fit",
+        "Trains the XOR network with the training module's fit (backprop_lab.training.fit), past MLP.fit."),
     Shortcut("training-gd1d-mlp-step", NB, "gradient_descent_1d", """
         # ½ λ w² is the squared error of a one-weight linear network on the inputs ±√λ with targets 0
         net = MLP.from_params([np.array([[float(w0)]])], activation="identity", output_activation="identity")

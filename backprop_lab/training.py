@@ -1,0 +1,183 @@
+"""Training the reference network: one gradient-descent step, and ``fit`` with its stopping rule.
+
+This is the fast path. :meth:`MLP.gradients <backprop_lab.MLP.gradients>` returns ``dE/dW``
+as new arrays, for reading and checking; a training step instead subtracts each layer's
+``α · dE/dW`` from its weights as soon as back-propagation has used them
+(:meth:`MLP._backprop <backprop_lab.MLP._backprop>` yields one layer at a time, top first),
+so every gradient still comes from the weights as they were before the step.
+
+:meth:`MLP.step <backprop_lab.MLP.step>` and :meth:`MLP.fit <backprop_lab.MLP.fit>` call
+:func:`step` and :func:`fit`; the functions take the network first.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ._fence import check, reference
+
+__all__ = ["History", "fit", "step"]
+
+Array = np.ndarray
+
+
+@dataclass
+class History:
+    """What :meth:`MLP.fit` did, epoch by epoch.
+
+    Attributes
+    ----------
+    loss : list of float
+        Training loss per epoch: the mean of the mini-batch losses, each measured before
+        its update.
+    val_loss : list of float
+        Loss on ``validation_data`` after each epoch (empty without validation data).
+    stop_reason : str
+        ``"completed"``, ``"converged"`` (the stopping rule fired), ``"callback"`` or
+        ``"diverged"`` (the loss became NaN or infinite).
+    lr, batch_size : float, int
+    """
+
+    loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    stop_reason: str = "completed"
+    lr: float = 0.0
+    batch_size: int = 0
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs run."""
+        return len(self.loss)
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == "diverged"
+
+    def __repr__(self) -> str:
+        last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""
+        val = f", last val_loss {self.val_loss[-1]:.6g}" if self.val_loss else ""
+        return f"History({self.epochs} epochs{last}{val}, stop_reason={self.stop_reason!r})"
+
+
+@reference("MLP.step")
+def step(net, X: Array, T: Array, lr: float) -> float:
+    """One in-place step ``W ← W − lr · dE/dW`` (and the biases) on a checked batch.
+
+    Parameters
+    ----------
+    net : MLP
+    X : ndarray, shape (n_samples, n_features), already checked (``net._check_X``)
+    T : ndarray, shape (n_samples, n_outputs), the checked targets
+    lr : float
+
+    Returns
+    -------
+    float
+        The batch-mean loss before the step. If it is NaN or infinite no update is made.
+    """
+    check()
+    acts, Z = net._forward(X)
+    loss = net.loss_function.value(Z, acts[-1], T)
+    if math.isfinite(loss):
+        # the loss is a batch mean: scaling δ once by lr / n scales every gradient, so that
+        # each layer's update is one subtraction
+        for l, gW, gb in net._backprop(acts, T, lr / X.shape[0]):
+            net.weights[l] -= gW          # W[l] has already carried δ to the layer below
+            net.biases[l] -= gb
+    return loss
+
+
+@reference("MLP.fit")
+def fit(net, X: Array, Y: Array, epochs: int = 100, lr: float = 0.1, batch_size: int | None = None,
+        shuffle: bool = True, seed=None, validation_data: tuple | None = None,
+        tol: float | None = None, patience: int = 10, progress: bool = True,
+        callback: Callable | None = None) -> History:
+    """Train ``net`` in place with (mini-batch) gradient descent; see :meth:`MLP.fit
+    <backprop_lab.MLP.fit>` for the parameters."""
+    check()
+    from tqdm.auto import tqdm
+
+    lr = check_lr(lr)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+        raise ValueError(f"patience must be a positive integer, got {patience!r}")
+    if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
+        raise ValueError(f"tol must be a non-negative number or None, got {tol!r}")
+    X, T = net._check_XY(X, Y)
+    n = X.shape[0]
+    if batch_size is None:
+        batch_size = n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    batch_size = min(int(batch_size), n)
+    val = None
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise TypeError("validation_data must be a pair (X_val, Y_val)")
+        val = net._check_XY(*validation_data)
+    rng = np.random.default_rng(seed)
+    hist = History(lr=lr, batch_size=batch_size)
+    stop = _StoppingRule(tol, patience)
+    # a diverging run overflows inside NumPy first; it is reported once, as "diverged"
+    with np.errstate(over="ignore", invalid="ignore"), \
+            tqdm(range(int(epochs)), disable=not progress, desc="training", unit="epoch", leave=False) as bar:
+        for epoch in bar:
+            order = rng.permutation(n) if shuffle and batch_size < n else None
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+                Xb, Tb = X[idx], T[idx]
+                total += step(net, Xb, Tb, lr) * Xb.shape[0]
+            epoch_loss = total / n
+            hist.loss.append(epoch_loss)
+            if val is not None:
+                acts, Z = net._forward(val[0])
+                hist.val_loss.append(net.loss_function.value(Z, acts[-1], val[1]))
+            watched = hist.val_loss[-1] if val is not None else epoch_loss
+            if not math.isfinite(watched):
+                hist.stop_reason = "diverged"
+                warnings.warn(f"training diverged at epoch {epoch + 1}: the loss became {watched}; "
+                              f"try a smaller learning rate than {lr:g}", RuntimeWarning, stacklevel=3)
+                break
+            if progress:
+                bar.set_postfix(loss=f"{epoch_loss:.4g}")
+            if callback is not None and callback(epoch, hist, net):
+                hist.stop_reason = "callback"
+                break
+            if stop(watched):
+                hist.stop_reason = "converged"
+                break
+    return hist
+
+
+class _StoppingRule:
+    """Stop when the watched loss has not improved by more than ``tol`` for ``patience``
+    epochs in a row (never, when ``tol`` is None)."""
+
+    def __init__(self, tol: float | None, patience: int):
+        self.tol, self.patience = tol, patience
+        self.best, self.wait = math.inf, 0
+
+    def __call__(self, loss: float) -> bool:
+        if self.tol is None:
+            return False
+        if loss < self.best - self.tol:
+            self.best, self.wait = loss, 0
+        else:
+            self.wait += 1
+        return self.wait >= self.patience
+
+
+def check_lr(lr) -> float:
+    """The learning rate α as a float; it must be a positive finite number."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr (the learning rate α) must be a positive finite number, got {lr!r}")
+    return float(lr)
