@@ -8,6 +8,8 @@ got and what was expected, so that a student can act on it without a debugger.
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 import operator
 from collections.abc import Iterable
 
@@ -21,6 +23,14 @@ __all__ = [
     "lookup",
     "describe",
     "as_index",
+    "as_int_list",
+    "is_int",
+    "is_real",
+    "as_count",
+    "as_positive",
+    "as_non_negative",
+    "as_seed",
+    "as_samples",
 ]
 
 
@@ -112,7 +122,7 @@ def as_int_list(values: Iterable, name: str, minimum: int = 1) -> list[int]:
         raise TypeError(f"{name} must be a sequence of integers, got {type(values).__name__}") from None
     out = []
     for k, v in enumerate(items):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        if not is_int(v):
             raise TypeError(f"{name}[{k}] is {v!r} ({type(v).__name__}); expected an integer")
         if v < minimum:
             raise ValueError(f"{name}[{k}] is {v}; every layer needs at least {minimum} unit(s)")
@@ -129,3 +139,120 @@ def as_index(k, name: str, expected: str = "an integer") -> int:
         return operator.index(k)
     except TypeError:
         raise TypeError(f"{name} must be {expected}, got {type(k).__name__} {k!r}") from None
+
+
+def is_int(x) -> bool:
+    """Whether ``x`` is an integer (Python, NumPy or SymPy), and not a bool: ``True`` is an
+    ``int`` to Python, but a flag passed where a count belongs is a mistake."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def is_real(x) -> bool:
+    """Whether ``x`` is a real number (an integer or a float, Python or NumPy), and not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def _integer_phrase(minimum: int) -> str:
+    if minimum == 1:
+        return "a positive integer"
+    if minimum == 0:
+        return "a non-negative integer"
+    return f"an integer >= {minimum}"
+
+
+def as_count(n, name: str, minimum: int = 1, what: str | None = None) -> int:
+    """An integer of at least ``minimum``, such as a number of epochs or samples.
+
+    ``what`` says what the number counts, e.g. ``"grid points per axis"``; it goes into the
+    message: ``resolution must be an integer >= 2 (grid points per axis), got 1``.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer: a bool, a float (also ``10.0``), a string.
+    ValueError
+        If ``n < minimum``.
+    """
+    expected = _integer_phrase(minimum) + (f" ({what})" if what else "")
+    if not is_int(n):
+        raise TypeError(f"{name} must be {expected}, got {type(n).__name__} {n!r}")
+    if n < minimum:
+        raise ValueError(f"{name} must be {expected}, got {n!r}")
+    return int(n)
+
+
+def _as_real(x, name: str, what: str | None) -> float:
+    if not is_real(x):
+        raise TypeError(f"{name} must be a number{f' ({what})' if what else ''}, got {type(x).__name__} {x!r}")
+    return float(x)
+
+
+def as_positive(x, name: str, what: str | None = None) -> float:
+    """A finite real number ``> 0``, such as a learning rate or a step size, as a float.
+
+    ``what`` says what it is: ``as_positive(lr, "lr", "the learning rate α")`` raises
+    ``lr (the learning rate α) must be a positive finite number, got -0.1``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real number (bools and strings included).
+    ValueError
+        If ``x`` is NaN, infinite, zero or negative.
+    """
+    value = _as_real(x, name, what)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name}{f' ({what})' if what else ''} must be a positive finite number, got {x!r}")
+    return value
+
+
+def as_non_negative(x, name: str, what: str | None = None) -> float:
+    """A finite real number ``>= 0``, such as a noise level or a tolerance, as a float.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real number (bools and strings included).
+    ValueError
+        If ``x`` is NaN, infinite or negative.
+    """
+    value = _as_real(x, name, what)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}{f' ({what})' if what else ''} must be a non-negative finite number (>= 0), "
+                         f"got {x!r}")
+    return value
+
+
+def as_seed(seed, name: str = "seed"):
+    """A seed for random numbers: ``None``, a non-negative integer (returned as ``int``) or a
+    :class:`numpy.random.Generator` (returned as is, so that its stream continues).
+
+    ``np.random.default_rng(as_seed(seed))`` is then the generator to draw from.
+    """
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if not is_int(seed):
+        raise TypeError(f"{name} must be None, a non-negative int or a numpy Generator; "
+                        f"got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {seed}")
+    return int(seed)
+
+
+def as_samples(x, name: str, dtype=np.float64, n_features: int | None = None,
+               what: str = "the network's input layer") -> np.ndarray:
+    """A data matrix of shape ``(n_samples, n_features)`` with at least one sample and only
+    finite entries, as a floating array of ``dtype`` (not copied if it already is one).
+
+    The checks of :func:`as_float_array`, :func:`check_2d`, then, if ``n_features`` is
+    given, :func:`check_n_features` (``what`` names what expects that many columns), then
+    at least one row and :func:`check_finite`, in that order.
+    """
+    arr = as_float_array(x, name, dtype)
+    check_2d(arr, name)
+    if n_features is not None:
+        check_n_features(arr, name, n_features, what)
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has no samples (shape {arr.shape})")
+    check_finite(arr, name)
+    return arr

@@ -8,7 +8,7 @@ class labels ``y`` of shape ``(n_samples,)``.
 name      what                                                        features   classes
 ========  ==========================================================  =========  =========
 xor       the four corners of the unit square, label ``x1 XOR x2``     2          2
-moons     two interleaving half circles                                2          2
+moons     two interleaving half circles (``make_moons``)               2          2
 spirals   ``classes`` interleaved spiral arms                          2          2 or more
 digits    8x8 images of handwritten digits (scikit-learn's bundled     64         10
           copy of the UCI set: 1797 samples, no network needed)
@@ -25,19 +25,25 @@ and :func:`load` does all three in one call::
 
 Seeds: every function that draws random numbers takes ``seed`` (``None``, a non-negative
 int or a :class:`numpy.random.Generator`); the same int gives the same numbers.
+
+The generic work is scikit-learn's (``make_moons``, ``load_digits``, ``train_test_split``,
+``StandardScaler``); this module adds the course's containers, argument checks and error
+messages, and the two data sets scikit-learn does not have (XOR and the spirals). An int
+seed goes to scikit-learn unchanged: ``moons(seed=0)`` is ``make_moons(200, noise=0.2,
+random_state=0)``. scikit-learn is imported on first use, because it is slow to import and
+``import backprop_lab`` should stay quick.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
 from ._fence import check, reference
-from ._validation import as_float_array, check_2d, check_finite, describe, lookup
+from ._validation import as_count, as_non_negative, as_samples, as_seed, describe, is_int, is_real, lookup
 from .losses import one_hot
 
 __all__ = ["Dataset", "Split", "Standardizer", "DATASETS", "xor", "moons", "spirals", "digits",
@@ -147,7 +153,10 @@ class Standardizer:
         Column standard deviations of the training set; ``1.0`` for constant columns (the
         digits have pixels that are 0 in every image), so they become 0 instead of NaN.
     constant : ndarray of bool, shape (n_features,)
-        Which columns were constant on the training set.
+        Which columns were constant (all values equal) on the training set.
+
+    The statistics are those of scikit-learn's ``StandardScaler``; ``transform`` is the
+    formula above, written out so that it can be read.
     """
 
     mean: Array
@@ -159,21 +168,23 @@ class Standardizer:
     def fit(cls, X_train: Array) -> "Standardizer":
         """Column statistics of ``X_train``, shape ``(n_samples, n_features)``."""
         check()
-        X = _check_X(X_train, "X_train")
-        mean = X.mean(axis=0)
-        std = X.std(axis=0)
-        # a column is constant if its spread is at rounding level of its own magnitude
-        # (std of a float column of 0.1s is ~1e-17, not exactly 0)
-        constant = std <= 8 * np.finfo(np.float64).eps * np.abs(X).max(axis=0)
-        scale = np.where(constant, 1.0, std)
-        mean = np.where(constant, X[0], mean)  # a constant column becomes exactly 0, not ±1e-17
+        X = as_samples(X_train, "X_train")
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(X)
+        # all values equal: the computed std of a column of 0.1s is ~1e-17, not 0, and its mean
+        # is not exactly 0.1. scikit-learn already divides such columns by 1; centring them on
+        # their own value as well makes them exactly 0, not ±1e-17
+        constant = (X == X[0]).all(axis=0)
+        scale = np.where(constant, 1.0, scaler.scale_)
+        mean = np.where(constant, X[0], scaler.mean_)
         return cls(mean, scale, constant)
 
     @reference("datasets.Standardizer")
     def transform(self, X: Array, name: str = "X") -> Array:
         """``(X - mean) / scale``; returns a new float64 array of the shape of ``X``."""
         check()
-        X = _check_X(X, name)
+        X = as_samples(X, name)
         if X.shape[1] != self.mean.shape[0]:
             raise ValueError(f"{name} has {X.shape[1]} features (shape {X.shape}) but the training set "
                              f"had {self.mean.shape[0]}; standardise data with the same columns")
@@ -183,7 +194,7 @@ class Standardizer:
     def inverse_transform(self, X: Array, name: str = "X") -> Array:
         """Back to the original units: ``X * scale + mean``."""
         check()
-        X = _check_X(X, name)
+        X = as_samples(X, name)
         if X.shape[1] != self.mean.shape[0]:
             raise ValueError(f"{name} has {X.shape[1]} features but the standardizer has {self.mean.shape[0]}")
         return X * self.scale + self.mean
@@ -235,42 +246,19 @@ class Split:
                 f"{self.n_features} features, {self.n_classes} classes, {std})")
 
 
-# --- argument checks -----------------------------------------------------------------
+# --- seeds for scikit-learn -----------------------------------------------------------
 
-def _rng(seed, name: str = "seed") -> np.random.Generator:
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be None, a non-negative int or a numpy Generator; "
-                        f"got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {seed}")
-    return np.random.default_rng(int(seed))
+def _random_state(seed) -> int:
+    """``seed`` as scikit-learn's ``random_state``, which takes no numpy Generator.
 
-
-def _count(n, name: str, minimum: int) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(n).__name__} {n!r}")
-    if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}")
-    return int(n)
-
-
-def _noise(noise, name: str = "noise") -> float:
-    if isinstance(noise, (bool, np.bool_)) or not isinstance(noise, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number (a standard deviation), got {type(noise).__name__} {noise!r}")
-    if not (math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"{name} is a standard deviation and must be finite and >= 0, got {noise!r}")
-    return float(noise)
-
-
-def _check_X(X, name: str) -> Array:
-    X = as_float_array(X, name)
-    check_2d(X, name)
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} has no samples (shape {X.shape})")
-    check_finite(X, name)
-    return X
+    An int below 2**32 (the limit of the RandomState scikit-learn seeds) goes through
+    unchanged; ``None``, a Generator or a larger int gives the next int of that stream,
+    so one Generator used twice gives two different draws.
+    """
+    seed = as_seed(seed)
+    if isinstance(seed, int) and seed < 2**32:
+        return seed
+    return int(np.random.default_rng(seed).integers(2**32))
 
 
 # --- the data sets ---------------------------------------------------------------------
@@ -306,9 +294,9 @@ def xor(n: int | None = None, noise: float = 0.0, seed=None) -> Dataset:
     >>> ds.X.tolist(), ds.y.tolist(), ds.T.shape
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0], (4, 1))
     """
-    n = 4 if n is None else _count(n, "n", 1)
-    noise = _noise(noise)
-    rng = _rng(seed)
+    n = 4 if n is None else as_count(n, "n", 1)
+    noise = as_non_negative(noise, "noise", "a standard deviation")
+    rng = np.random.default_rng(as_seed(seed))
     idx = np.arange(n) % 4
     X = _XOR_X[idx].copy()
     if noise:
@@ -321,11 +309,11 @@ def xor(n: int | None = None, noise: float = 0.0, seed=None) -> Dataset:
 
 
 def moons(n: int = 200, noise: float = 0.2, seed=None) -> Dataset:
-    r"""Two interleaving half circles (as scikit-learn's ``make_moons``).
+    r"""Two interleaving half circles: scikit-learn's ``make_moons``.
 
     Class 0 lies on the upper half circle :math:`(\cos t, \sin t)`, class 1 on the lower one
     :math:`(1 - \cos t, \tfrac12 - \sin t)`, :math:`t \in [0, \pi]`; the samples are
-    shuffled.
+    shuffled. No straight line separates them, but a small hidden layer does.
 
     Parameters
     ----------
@@ -334,26 +322,19 @@ def moons(n: int = 200, noise: float = 0.2, seed=None) -> Dataset:
     noise : float
         Standard deviation of the Gaussian noise added to both coordinates.
     seed : None, int or numpy Generator
+        An int is ``make_moons``'s ``random_state``.
 
     Returns
     -------
     Dataset
         ``X`` of shape ``(n, 2)``, ``y`` of shape ``(n,)``.
     """
-    n = _count(n, "n", 2)
-    noise = _noise(noise)
-    rng = _rng(seed)
-    n0 = n // 2
-    n1 = n - n0
-    t0 = np.linspace(0.0, np.pi, n0)
-    t1 = np.linspace(0.0, np.pi, n1)
-    X = np.concatenate([np.column_stack([np.cos(t0), np.sin(t0)]),
-                        np.column_stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)])])
-    y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])
-    if noise:
-        X += noise * rng.standard_normal(X.shape)
-    order = rng.permutation(n)
-    return Dataset("moons", X[order], y[order], 2, ("x1", "x2"), ("0", "1"),
+    n = as_count(n, "n", 2)
+    noise = as_non_negative(noise, "noise", "a standard deviation")
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n, noise=noise, random_state=_random_state(seed))
+    return Dataset("moons", X.astype(np.float64), y.astype(np.int64), 2, ("x1", "x2"), ("0", "1"),
                    f"Two interleaving half circles, {n} samples, Gaussian noise std {noise:g}.")
 
 
@@ -380,10 +361,10 @@ def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed=None) -> Da
     Dataset
         ``X`` of shape ``(n, 2)``, ``y`` of shape ``(n,)``; samples ordered arm by arm.
     """
-    classes = _count(classes, "classes", 2)
-    n = _count(n, "n", classes)
-    noise = _noise(noise)
-    rng = _rng(seed)
+    classes = as_count(classes, "classes", 2)
+    n = as_count(n, "n", classes, "at least one sample per class")
+    noise = as_non_negative(noise, "noise", "a standard deviation of the angle")
+    rng = np.random.default_rng(as_seed(seed))
     sizes = [n // classes + (k < n % classes) for k in range(classes)]
     Xs, ys = [], []
     for k, m in enumerate(sizes):
@@ -487,40 +468,37 @@ def train_test_split(X: Array, y: Array, test_size: float | int = 0.25, seed=Non
     >>> X_train.shape, X_test.shape
     ((1347, 64), (450, 64))
     """
-    X = _check_X(X, "X")
+    X = as_samples(X, "X")
     y = np.asarray(y)
     n = X.shape[0]
     if y.ndim == 0 or y.shape[0] != n:
         raise ValueError(f"y has shape {y.shape} but X has {n} samples; expected one label (or target row) "
                          "per sample")
     n_test = _test_count(test_size, n)
-    rng = _rng(seed)
     if stratify:
         if y.ndim != 1 or not (y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(y == np.round(y)))):
             raise ValueError(f"stratify=True needs integer class labels y of shape (n_samples,); got "
                              f"{describe(y)}. Pass stratify=False to split targets that are not class labels")
-        test = _stratified_test_indices(y, n_test, rng)
-    else:
-        test = rng.permutation(n)[:n_test]
-    is_test = np.zeros(n, dtype=bool)
-    is_test[test] = True
-    train = rng.permutation(np.flatnonzero(~is_test))
-    test = rng.permutation(np.flatnonzero(is_test))
-    return X[train], X[test], y[train], y[test]
+        _check_strata(y, n_test)
+    from sklearn.model_selection import train_test_split as split
+
+    # an int test_size is a count for scikit-learn too, so both agree on the sizes
+    X_train, X_test, y_train, y_test = split(X, y, test_size=n_test, random_state=_random_state(seed),
+                                             stratify=y if stratify else None)
+    return X_train, X_test, y_train, y_test
 
 
 def _test_count(test_size, n: int) -> int:
-    if isinstance(test_size, (bool, np.bool_)):
-        raise TypeError(f"test_size must be a fraction or a count, got {test_size!r}")
-    if isinstance(test_size, (int, np.integer)):
+    """``test_size`` as a number of test samples, ``1 .. n - 1``."""
+    if is_int(test_size):
         if not 1 <= test_size <= n - 1:
             raise ValueError(f"test_size={test_size} is a count and must be between 1 and n_samples - 1 = {n - 1}, "
                              f"so that both parts get samples")
         return int(test_size)
-    if isinstance(test_size, (float, np.floating)):
+    if is_real(test_size):  # a fraction (bools are neither a count nor a fraction)
         if not 0.0 < test_size < 1.0:
             raise ValueError(f"test_size={test_size!r} is a fraction and must lie strictly between 0 and 1")
-        k = math.ceil(test_size * n)
+        k = int(np.ceil(test_size * n))  # rounded up, as scikit-learn does
         if not 1 <= k <= n - 1:
             raise ValueError(f"test_size={test_size!r} of {n} samples leaves {n - k} for training and {k} for "
                              "testing; both parts need at least one sample")
@@ -529,23 +507,18 @@ def _test_count(test_size, n: int) -> int:
                     f"{test_size!r}")
 
 
-def _stratified_test_indices(y: Array, n_test: int, rng: np.random.Generator) -> Array:
-    """``n_test`` indices, each class contributing in proportion to its size."""
-    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-    ideal = n_test * counts / y.shape[0]
-    take = np.floor(ideal).astype(np.int64)
-    short = n_test - int(take.sum())
-    if short:  # largest remainders first; ties in a random order
-        rem = ideal - take
-        order = np.lexsort((rng.permutation(len(classes)), -rem))
-        for c in order:
-            if short == 0:
-                break
-            if take[c] < counts[c]:
-                take[c] += 1
-                short -= 1
-    picked = [rng.permutation(np.flatnonzero(inverse == c))[:take[c]] for c in range(len(classes))]
-    return np.concatenate(picked)
+def _check_strata(y: Array, n_test: int) -> None:
+    """What a stratified split needs, in the course's words before scikit-learn's: every class
+    in both parts, so two samples of each class and at least one slot per class in each part."""
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2:
+        c = classes[counts.argmin()].item()  # a Python number: prints as 1, not np.int64(1)
+        raise ValueError(f"stratify=True puts every class in both parts, but class {c!r} has only 1 sample; "
+                         "use more samples or pass stratify=False")
+    for part, size in (("test", n_test), ("training", y.shape[0] - n_test)):
+        if size < len(classes):
+            raise ValueError(f"stratify=True puts every class in both parts, but the {part} set gets {size} "
+                             f"samples for {len(classes)} classes; change test_size or pass stratify=False")
 
 
 @reference("datasets.standardize")
@@ -598,6 +571,9 @@ def load(name: str, *, test_size: float | int = 0.25, seed=None, standardize: bo
         As in :func:`train_test_split`.
     seed : None, int or numpy Generator
         Drives both the data (noise) and the split: the same seed gives the same arrays.
+        An int goes unchanged to both, as scikit-learn's ``random_state`` would: the
+        ``dataset`` is ``get_dataset(name, seed=seed)`` and ``load("digits", seed=0)`` is
+        scikit-learn's ``train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)``.
     standardize : bool
         Standardise with the training statistics (:func:`standardize`).
     stratify : bool
@@ -618,14 +594,16 @@ def load(name: str, *, test_size: float | int = 0.25, seed=None, standardize: bo
     Split('digits': 1347 train / 450 test samples, 64 features, 10 classes, standardised)
     >>> X_train, X_test, y_train, y_test = split
     """
-    rng = _rng(seed)
+    seed = as_seed(seed)
+    if seed is None:  # fresh numbers, but one stream for the data and the split
+        seed = np.random.default_rng()
     make = lookup(DATASETS, name, "dataset")
     if "seed" in inspect.signature(make).parameters:
         if "seed" in options:
             raise TypeError("give the seed once, as load(..., seed=...)")
-        options["seed"] = rng
+        options["seed"] = seed
     ds = get_dataset(name, **options)
-    X_train, X_test, y_train, y_test = train_test_split(ds.X, ds.y, test_size, rng, stratify)
+    X_train, X_test, y_train, y_test = train_test_split(ds.X, ds.y, test_size, seed, stratify)
     scaler = None
     if standardize:
         scaler = Standardizer.fit(X_train)

@@ -35,6 +35,7 @@ from typing import Mapping
 import numpy as np
 
 from ._fence import check, reference
+from ._validation import as_count
 from .activations import get_activation
 from .mlp import MLP
 
@@ -226,8 +227,7 @@ def iterate(n_updates: int = 10000, update_biases: bool = False) -> tuple[MLP, A
     agree with ours to 1e-8.
     """
     check()
-    if isinstance(n_updates, bool) or not isinstance(n_updates, (int, np.integer)) or n_updates < 0:
-        raise ValueError(f"n_updates must be a non-negative integer, got {n_updates!r}")
+    n_updates = as_count(n_updates, "n_updates", 0, "updates of the worked example")
     ex = worked_example()
     net = ex.network()
     errors = np.empty(int(n_updates) + 1)

@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from ._fence import check, reference
-from ._validation import describe
+from ._validation import as_count, as_positive, describe
 
 __all__ = ["numerical_gradient", "rel_error", "check_gradients", "GradCheckReport", "ParamCheck"]
 
@@ -98,8 +98,7 @@ def numerical_gradient(f: Callable, x: Array, h: float = 1e-5) -> Array:
     """
     check()
     _check_perturbable(x)
-    if not (isinstance(h, (int, float)) and math.isfinite(h) and h > 0):
-        raise ValueError(f"h must be a positive number, got {h!r}")
+    h = as_positive(h, "h", "the step of the central difference")
     call = _caller(f)
     grad = np.zeros(x.shape, dtype=np.float64)
     for k in np.ndindex(x.shape):
@@ -329,9 +328,8 @@ def check_gradients(model, X: Array, Y: Array, *, mode: str = "auto", h: float =
     check()
     if mode not in ("auto", "full", "sample", "directional"):
         raise ValueError(f"unknown mode {mode!r}; expected 'auto', 'full', 'sample' or 'directional'")
-    for nm, v in (("k", k), ("n_directions", n_directions)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{nm} must be a positive integer, got {v!r}")
+    k = as_count(k, "k", 1, "entries sampled per array")
+    n_directions = as_count(n_directions, "n_directions", 1, "random directions")
     params = _params(model)
     rng = np.random.default_rng(seed)
     loss0 = _scalar(model.loss(X, Y), "model.loss")

@@ -26,7 +26,6 @@ Several panels in one figure: make the axes yourself and pass them::
 from __future__ import annotations
 
 import io
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Callable
 
@@ -37,7 +36,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ._validation import describe
+from ._validation import as_count, as_index, as_non_negative, as_samples, describe, is_real
 from . import activations
 from .activations import Activation, get_activation
 
@@ -76,10 +75,6 @@ def _axes(ax, figsize: tuple) -> tuple[Figure, Axes]:
 
 
 # --- input checks ---------------------------------------------------------------------------
-
-def _is_number(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
-
 
 def _series(values, what: str) -> Array:
     """A 1-D float array of at least one number."""
@@ -129,7 +124,7 @@ def _named_series(data, labels, what: str, allow_history: bool) -> tuple[list, l
     if isinstance(data, (list, tuple)):
         if len(data) == 0:
             raise ValueError(f"{what} is empty; expected at least one series")
-        if all(_is_number(v) or (isinstance(v, np.ndarray) and v.ndim == 0) for v in data):
+        if all(is_real(v) or (isinstance(v, np.ndarray) and v.ndim == 0) for v in data):
             return [data], labels
         return list(data), labels
     kinds = "a History, " if allow_history else ""
@@ -187,7 +182,7 @@ def loss_curves(histories, labels=None, ax: Axes | None = None, log: bool = True
             train = _series(run.loss, f"histories[{k}].loss")
             val = _series(run.val_loss, f"histories[{k}].val_loss") if len(run.val_loss) else None
             diverged = getattr(run, "stop_reason", "") == "diverged"
-        elif _is_number(run):
+        elif is_real(run):
             raise TypeError(f"histories[{k}] is a single number; a run is a list of losses, one per epoch")
         else:
             train, val, diverged = _series(run, f"histories[{k}]"), None, False
@@ -289,26 +284,17 @@ def decision_boundary(model_or_predict, X, y, ax: Axes | None = None, resolution
     Raises
     ------
     TypeError
-        If ``model_or_predict`` can neither predict nor be called, or the data are not numbers.
+        If ``model_or_predict`` can neither predict nor be called, or the data, ``resolution``
+        or ``padding`` are not numbers.
     ValueError
         For ``X`` that is not ``(n, 2)``, ``y`` of the wrong length, predictions of the
         wrong shape, or a bad ``resolution`` / ``padding``.
     """
     predict = _predictor(model_or_predict)
-    Xa = np.asarray(X)
-    if Xa.dtype == object or not np.issubdtype(Xa.dtype, np.number):
-        raise TypeError(f"X must be a numeric array of shape (n_samples, 2); got {describe(X)}")
-    if Xa.ndim != 2 or Xa.shape[1] != 2 or Xa.shape[0] == 0:
-        raise ValueError(f"X has shape {Xa.shape}; a decision boundary is drawn in the plane, so X must have "
-                         "shape (n_samples, 2) with at least one sample")
-    Xa = Xa.astype(np.float64)
-    if not np.isfinite(Xa).all():
-        raise ValueError("X contains NaN or infinite values")
+    Xa = as_samples(X, "X", n_features=2, what="a decision boundary (drawn in the plane: X of shape (n_samples, 2))")
     labels = _as_labels(y, Xa.shape[0], "y")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise ValueError(f"resolution must be an integer >= 2 (grid points per axis), got {resolution!r}")
-    if not _is_number(padding) or not np.isfinite(padding) or padding < 0:
-        raise ValueError(f"padding must be a non-negative number, got {padding!r}")
+    resolution = as_count(resolution, "resolution", 2, "grid points per axis")
+    padding = as_non_negative(padding, "padding", "the margin around the data, in its units")
 
     lo, hi = Xa.min(axis=0) - padding, Xa.max(axis=0) + padding
     hi = np.where(hi > lo, hi, lo + 1.0)  # one point and no padding: still a region to draw
@@ -374,7 +360,7 @@ def gradient_norms(norms, labels=None, ax: Axes | None = None, log: bool = True)
     series, labels = _named_series(norms, labels, "norms", allow_history=False)
     parsed = []
     for k, s in enumerate(series):
-        if _is_number(s):
+        if is_real(s):
             raise TypeError(f"norms[{k}] is a single number; a series is a list of norms, one per layer")
         arr = _series(s, f"norms[{k}]" if len(series) > 1 else "norms")
         bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
@@ -511,8 +497,10 @@ def backprop_step(net, x, t, step: int, lr: float = 0.5, ax: Axes | None = None)
     from .stepthrough import draw, steps
 
     walk = steps(net, x, t, lr)
-    if not isinstance(step, numbers.Integral) or not -len(walk) <= step < len(walk):
-        raise ValueError(f"step must be an integer in [{-len(walk)}, {len(walk) - 1}], got {step!r}")
+    expected = f"an integer in [{-len(walk)}, {len(walk) - 1}]"
+    step = as_index(step, "step", expected)
+    if not -len(walk) <= step < len(walk):
+        raise ValueError(f"step must be {expected}, got {step!r}")
     if ax is None:  # room below the diagram for the two formula lines
         fig = _NotebookFigure(figsize=(12, 6.5))
         ax = fig.add_subplot()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import as_positive
 from .mlp import MLP
 
 __all__ = ["Step", "steps", "draw", "unit_names", "MAX_UNITS"]
@@ -107,8 +108,7 @@ def steps(net: MLP, x, t, lr: float = 0.5) -> list[Step]:
         raise ValueError("the step-through follows the course's derivation: squared error and an element-wise "
                          f"output activation (got loss {net.loss_function.name!r}, output "
                          f"{net.output_activation.name!r})")
-    if not (isinstance(lr, (int, float)) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    lr = as_positive(lr, "lr", "the learning rate α")
     tr = net.trace(x, t)
     L = len(sizes) - 1
     names = unit_names(sizes)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from backprop_lab import MLP
+from backprop_lab import MLP, _validation, datasets, examples, gradcheck, stepthrough
 
 
 @pytest.fixture
@@ -134,3 +134,63 @@ def test_validation_data_checked_like_training_data(net):
     with pytest.raises(ValueError, match="X has 2 columns"):
         net.fit(np.zeros((4, 3)), np.zeros((4, 2)), progress=False,
                 validation_data=(np.zeros((2, 2)), np.zeros((2, 2))))
+
+
+# --- the shared checks of backprop_lab._validation, and the modules that use them ---------------
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: _validation.as_count(True, "epochs"), TypeError, "epochs must be a positive integer, got bool True"),
+    (lambda: _validation.as_count(10.0, "epochs"), TypeError, "epochs must be a positive integer, got float 10.0"),
+    (lambda: _validation.as_count(0, "epochs"), ValueError, "epochs must be a positive integer, got 0"),
+    (lambda: _validation.as_count(-1, "n_updates", 0), ValueError, "n_updates must be a non-negative integer, got -1"),
+    (lambda: _validation.as_count(1, "resolution", 2, "grid points per axis"), ValueError,
+     "resolution must be an integer >= 2 (grid points per axis), got 1"),
+    (lambda: _validation.as_positive("0.1", "lr", "the learning rate α"), TypeError,
+     "lr must be a number (the learning rate α), got str '0.1'"),
+    (lambda: _validation.as_positive(np.nan, "lr", "the learning rate α"), ValueError,
+     "lr (the learning rate α) must be a positive finite number, got nan"),
+    (lambda: _validation.as_positive(0, "h"), ValueError, "h must be a positive finite number, got 0"),
+    (lambda: _validation.as_non_negative(-1e-3, "tol"), ValueError,
+     "tol must be a non-negative finite number (>= 0), got -0.001"),
+    (lambda: _validation.as_non_negative(True, "tol"), TypeError, "tol must be a number, got bool True"),
+    (lambda: _validation.as_seed(1.5), TypeError, "seed must be None, a non-negative int or a numpy Generator; got float 1.5"),
+    (lambda: _validation.as_seed(-2), ValueError, "seed must be a non-negative int, got -2"),
+    (lambda: _validation.as_samples(np.zeros((0, 2)), "X"), ValueError, "X has no samples (shape (0, 2))"),
+    (lambda: _validation.as_samples(np.zeros((3, 4)), "X", n_features=2, what="the input layer"), ValueError,
+     "X has 4 columns (shape (3, 4)) but the input layer expects 2"),
+])
+def test_shared_checks_name_the_argument_and_what_was_expected(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_shared_checks_return_the_value_in_its_plain_type():
+    assert _validation.as_count(np.int64(3), "n") == 3 and type(_validation.as_count(np.int64(3), "n")) is int
+    assert type(_validation.as_positive(np.float32(0.5), "lr")) is float
+    assert _validation.as_non_negative(0, "noise") == 0.0
+    rng = np.random.default_rng(0)
+    assert _validation.as_seed(rng) is rng and _validation.as_seed(None) is None and _validation.as_seed(np.uint8(3)) == 3
+    X = np.ones((2, 3))
+    assert _validation.as_samples(X, "X") is X, "a float64 matrix is not copied"
+    assert _validation.as_samples([[1, 2]], "X", dtype=np.float32).dtype == np.float32
+    assert not _validation.is_int(True) and not _validation.is_real(np.bool_(False))
+    assert _validation.is_int(np.int8(1)) and _validation.is_real(np.float32(1)) and _validation.is_real(2)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: gradcheck.numerical_gradient(lambda v: 0.0, np.array([1.0]), h="1e-5"), TypeError, "h must be a number"),
+    (lambda: gradcheck.check_gradients(MLP([2, 2], seed=0), np.zeros((1, 2)), np.zeros((1, 2)), k=True), TypeError,
+     r"k must be a positive integer \(entries sampled per array\), got bool True"),
+    (lambda: gradcheck.check_gradients(MLP([2, 2], seed=0), np.zeros((1, 2)), np.zeros((1, 2)), n_directions=0),
+     ValueError, r"n_directions must be a positive integer \(random directions\), got 0"),
+    (lambda: examples.iterate(2.0), TypeError, "n_updates must be a non-negative integer.*got float 2.0"),
+    (lambda: examples.iterate(True), TypeError, "n_updates must be a non-negative integer.*got bool True"),
+    (lambda: stepthrough.steps(examples.worked_example().network(), [[0.05, 0.1]], [[0.01, 0.99]], lr=-1), ValueError,
+     r"lr \(the learning rate α\) must be a positive finite number, got -1"),
+    (lambda: datasets.train_test_split(np.zeros((4, 2)), np.arange(4) % 2, test_size=True), TypeError,
+     "test_size must be a float fraction or an int count, got bool True"),
+])
+def test_modules_use_the_shared_checks(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

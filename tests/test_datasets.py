@@ -92,12 +92,14 @@ def test_generator_seeds_are_accepted():
 
 
 @pytest.mark.parametrize("call, error, words", [
-    (lambda: datasets.moons(n=1), ValueError, ["n", "at least 2", "1"]),
+    (lambda: datasets.moons(n=1), ValueError, ["n", "integer >= 2", "got 1"]),
     (lambda: datasets.moons(n=10.0), TypeError, ["n", "integer"]),
     (lambda: datasets.moons(noise=-0.1), ValueError, ["noise", ">= 0"]),
     (lambda: datasets.moons(noise=float("nan")), ValueError, ["noise", "finite"]),
-    (lambda: datasets.spirals(classes=1), ValueError, ["classes", "at least 2"]),
-    (lambda: datasets.spirals(n=2, classes=3), ValueError, ["n", "at least 3"]),
+    (lambda: datasets.moons(noise=True), TypeError, ["noise", "number", "bool"]),
+    (lambda: datasets.xor(n=True), TypeError, ["n", "integer", "bool"]),
+    (lambda: datasets.spirals(classes=1), ValueError, ["classes", "integer >= 2"]),
+    (lambda: datasets.spirals(n=2, classes=3), ValueError, ["n", ">= 3", "one sample per class"]),
     (lambda: datasets.xor(seed=-1), ValueError, ["seed", "non-negative"]),
     (lambda: datasets.xor(seed="0"), TypeError, ["seed", "str"]),
     (lambda: datasets.get_dataset("digits", noise=0.1), TypeError, ["digits", "noise"]),
@@ -243,3 +245,56 @@ def test_load_digits_reference_split():
     X_train, X_test, y_train, y_test = datasets.load("digits", seed=0)
     assert X_train.shape == (1347, 64) and X_test.shape == (450, 64)
     assert np.isfinite(X_train).all() and np.isfinite(X_test).all()
+
+
+# --- on top of scikit-learn ---------------------------------------------------------------
+
+def test_moons_split_and_scaling_are_scikit_learns():
+    from sklearn.datasets import make_moons
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_moons(120, noise=0.3, random_state=5)  # an int seed is scikit-learn's random_state
+    ds = datasets.moons(n=120, noise=0.3, seed=5)
+    np.testing.assert_array_equal(ds.X, X)
+    np.testing.assert_array_equal(ds.y, y)
+    ours = datasets.train_test_split(X, y, test_size=0.25, seed=3)
+    theirs = train_test_split(X, y, test_size=0.25, random_state=3, stratify=y)
+    for u, v in zip(ours, theirs):
+        np.testing.assert_array_equal(u, v)
+    scaler = StandardScaler().fit(ours[0])
+    np.testing.assert_allclose(datasets.standardize(ours[0], ours[1])[1], scaler.transform(ours[1]))
+
+
+def test_large_int_seeds_and_generators_reach_scikit_learn():
+    a, b = datasets.moons(seed=2**40), datasets.moons(seed=2**40)  # beyond RandomState's 2**32
+    np.testing.assert_array_equal(a.X, b.X)
+    rng = np.random.default_rng(0)
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.arange(20) % 2
+    first, second = datasets.train_test_split(X, y, seed=rng), datasets.train_test_split(X, y, seed=rng)
+    assert not np.array_equal(first[1], second[1])
+
+
+@pytest.mark.parametrize("X, y, test_size, words", [
+    (np.zeros((5, 2)), np.array([0, 0, 0, 0, 1]), 2, ["class 1", "only 1 sample", "stratify=False"]),
+    (np.zeros((9, 2)), np.arange(9) % 3, 2, ["test set gets 2 samples for 3 classes", "stratify=False"]),
+    (np.zeros((9, 2)), np.arange(9) % 3, 7, ["training set gets 2 samples for 3 classes"]),
+])
+def test_stratified_split_explains_what_it_needs(X, y, test_size, words):
+    with pytest.raises(ValueError) as info:
+        datasets.train_test_split(X, y, test_size=test_size, seed=0)
+    for word in words:
+        assert word in str(info.value), f"{word!r} missing from: {info.value}"
+    datasets.train_test_split(X, y, test_size=test_size, seed=0, stratify=False)  # unstratified: fine
+
+
+def test_load_with_an_int_seed_is_scikit_learns_split_of_the_seeded_data():
+    from sklearn.model_selection import train_test_split
+
+    split = datasets.load("moons", seed=4, standardize=False)
+    ds = datasets.moons(seed=4)
+    np.testing.assert_array_equal(split.dataset.X, ds.X)
+    theirs = train_test_split(ds.X, ds.y, test_size=0.25, random_state=4, stratify=ds.y)
+    for u, v in zip(split, theirs):
+        np.testing.assert_array_equal(u, v)

@@ -145,7 +145,16 @@ def test_bad_arguments():
 @pytest.mark.slow
 def test_reference_mlp_reaches_97_percent_on_digits():
     """The standard split (seed 0, 25% test, standardised on the training set), three
-    different initialisations and shuffles: every run must reach 97%."""
+    different initialisations and shuffles: 97% on average, and no run below 96.5%.
+
+    Measured for seeds 0 to 29 of this setting: 436 to 442 of the 450 test images right
+    (96.9% to 98.2%), mean 439.2 (97.6%), standard deviation 1.5 images; seeds 0, 1, 2 give
+    439 each. One image is 0.22%, so a single run's figure moves by a few images with any
+    change of rounding; the mean of three runs has a standard deviation of about 0.9 images,
+    and its 97% (436.5 images) lies 3 of those below the measured mean. The floor of 96.5%
+    (435 images) is below every measured run. A wrong gradient or update falls far below
+    both: the untrained network gets about 7%.
+    """
     from backprop_lab.datasets import load
 
     X_train, X_test, y_train, y_test = load("digits", seed=0)
@@ -156,7 +165,8 @@ def test_reference_mlp_reaches_97_percent_on_digits():
         assert not hist.diverged and hist.loss[-1] < 0.05 < hist.loss[0]
         accuracies.append(net.accuracy(X_test, y_test))
     print("digits test accuracy per seed:", [f"{a:.4f}" for a in accuracies])
-    assert min(accuracies) >= 0.97, f"test accuracies {accuracies}: one is below 0.97"
+    assert np.mean(accuracies) >= 0.97, f"test accuracies {accuracies}: their mean is below 0.97"
+    assert min(accuracies) >= 0.965, f"test accuracies {accuracies}: one is below 0.965"
 
 
 def test_cli_train_defaults_are_reproducible():

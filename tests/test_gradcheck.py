@@ -52,8 +52,10 @@ def test_numerical_gradient_input_checks():
         numerical_gradient(lambda v: 0.0, [1.0, 2.0])
     with pytest.raises(ValueError, match="must return a scalar loss.*shape \\(2,\\)"):
         numerical_gradient(lambda v: v * 2, np.array([1.0, 2.0]))
-    with pytest.raises(ValueError, match="h must be a positive"):
+    with pytest.raises(ValueError, match=r"h \(the step of the central difference\) must be a positive finite"):
         numerical_gradient(lambda v: 0.0, np.array([1.0]), h=0)
+    with pytest.raises(TypeError, match="h must be a number.*got bool True"):
+        numerical_gradient(lambda v: 0.0, np.array([1.0]), h=True)
     ro = np.array([1.0])
     ro.setflags(write=False)
     with pytest.raises(ValueError, match="read-only"):

@@ -205,7 +205,9 @@ def test_decision_boundary_draws_into_a_given_axes():
     (None, np.zeros((5, 2)), np.zeros(4, int), {}, ValueError, r"y has shape \(4,\); expected \(5,\)"),
     (None, np.zeros((2, 2)), [-1, 0], {}, ValueError, "negative class labels"),
     (None, np.zeros((2, 2)), [0, 1], {"resolution": 1}, ValueError, "resolution must be an integer >= 2"),
-    (None, np.zeros((2, 2)), [0, 1], {"padding": -1}, ValueError, "padding must be a non-negative"),
+    (None, np.zeros((2, 2)), [0, 1], {"padding": -1}, ValueError, r"padding \(the margin around the data.*\) must be a non-negative finite number"),
+    (None, np.zeros((2, 2)), [0, 1], {"padding": True}, TypeError, "padding must be a number.*got bool True"),
+    (None, np.zeros((2, 2)), [0, 1], {"resolution": 5.0}, TypeError, r"resolution must be an integer >= 2 \(grid points per axis\), got float"),
     (lambda G: G[:10, 0], np.zeros((2, 2)), [0, 1], {}, ValueError, "the model's prediction on the grid"),
 ])
 def test_decision_boundary_refuses_bad_input(model, X, y, kw, exc, match):
