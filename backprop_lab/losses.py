@@ -113,9 +113,10 @@ def _squared_error(O: Array, T: Array) -> float:
 def _cross_entropy(Z: Array, T: Array) -> float:
     """Logits ``Z`` and targets ``T`` (rows summing to 1) of shape (n_samples, n_classes)."""
     check()
-    # -sum t log softmax(z) = sum_i t_i (logsumexp(z) - z_i); rows of T sum to 1
-    lse = logsumexp(Z)
-    return float(lse @ T.sum(axis=1) - np.einsum("ij,ij->", T, Z)) / Z.shape[0]
+    # -sum t log softmax(z) = sum_i t_i (logsumexp(z) - z_i), every term >= 0. Subtracting per
+    # entry, not the batch's two sums, keeps huge logits (a diverging run) from cancelling
+    # into a negative or zero loss.
+    return float(np.einsum("ij,ij->", T, logsumexp(Z)[:, None] - Z)) / Z.shape[0]
 
 
 @reference("losses.binary_cross_entropy")

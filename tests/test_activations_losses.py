@@ -106,6 +106,18 @@ def test_cross_entropy_from_logits_and_labels():
     assert cross_entropy(np.array([[1000.0, -1000.0]]), np.array([1])) == pytest.approx(2000.0)
 
 
+def test_cross_entropy_of_a_diverged_batch_is_not_cancelled_away():
+    """A diverging run's logits reach 1e16 and more; a batch with one such sample must still
+    give every other sample's loss, not a zero or negative sum (found in notebook 6)."""
+    Z = np.array([[3e16, 0.0], [1.0, 2.0], [0.0, 5e16]])
+    assert cross_entropy(Z, np.array([0, 1, 1])) == pytest.approx(np.log1p(np.exp(-1.0)) / 3, rel=1e-12)
+    Z = np.array([[3e16, 0.0], [2.0, 1.0]])
+    assert cross_entropy(Z, np.array([0, 1])) == pytest.approx(np.log1p(np.e) / 2, rel=1e-12)
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(64, 5)) * 10.0 ** rng.uniform(0, 17, size=(64, 1))
+    assert cross_entropy(Z, rng.integers(0, 5, 64)) >= 0
+
+
 def test_binary_cross_entropy_stable():
     Z = np.array([[-800.0, 0.0, 800.0]])
     T = np.array([[1.0, 0.5, 0.0]])
