@@ -37,8 +37,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ._fence import check, reference
-from ._validation import (as_float_array, as_int_list, check_2d, check_finite,
-                          check_n_features, describe)
+from ._validation import (as_float_array, as_int_list, as_positive, as_samples, as_seed, check_finite,
+                          describe, is_real)
 from . import activations as _activations
 from . import losses as _losses
 from . import training as _training
@@ -103,7 +103,7 @@ class MLP:
         if len(sizes) < 2:
             raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
         self._configure(activation, output_activation, loss, dtype)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(as_seed(seed))
         self.weights = [self._init_weights(rng, init, m, n) for m, n in zip(sizes[:-1], sizes[1:])]
         self.biases = [np.zeros(n, dtype=self.dtype) for n in sizes[1:]]
 
@@ -180,7 +180,7 @@ class MLP:
                 W = rng.standard_normal((fan_in, fan_out))
             else:
                 raise ValueError(f"unknown init {init!r}; expected one of {', '.join(_INITS)} or a float std")
-        elif isinstance(init, (int, float)) and not isinstance(init, bool) and init >= 0:
+        elif is_real(init) and init >= 0:
             W = rng.standard_normal((fan_in, fan_out)) * float(init)
         else:
             raise TypeError(f"init must be one of {', '.join(_INITS)} or a non-negative float, got {init!r}")
@@ -221,14 +221,9 @@ class MLP:
 
     def _check_X(self, X, name="X") -> Array:
         self._check_params()
-        X = as_float_array(X, name, self.dtype)
-        check_2d(X, name)
-        check_n_features(X, name, self.weights[0].shape[0],
-                         f"the network's input layer (layer_sizes[0] = {self.weights[0].shape[0]})")
-        if X.shape[0] == 0:
-            raise ValueError(f"{name} has no samples (shape {X.shape})")
-        check_finite(X, name)
-        return X
+        n_in = self.weights[0].shape[0]
+        return as_samples(X, name, self.dtype, n_features=n_in,
+                          what=f"the network's input layer (layer_sizes[0] = {n_in})")
 
     def _check_XY(self, X, Y) -> tuple[Array, Array]:
         X = self._check_X(X)
@@ -400,7 +395,7 @@ class MLP:
             If the loss is NaN or infinite (the weights are then left unchanged).
         """
         check()
-        lr = _training.check_lr(lr)
+        lr = as_positive(lr, "lr", "the learning rate α")
         X, T = self._check_XY(X, Y)
         loss = _training.step(self, X, T, lr)
         if not math.isfinite(loss):

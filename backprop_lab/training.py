@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from ._fence import check, reference
+from ._validation import as_count, as_non_negative, as_positive, as_seed
 
 __all__ = ["History", "fit", "step"]
 
@@ -102,31 +103,24 @@ def fit(net, X: Array, Y: Array, epochs: int = 100, lr: float = 0.1, batch_size:
     check()
     from tqdm.auto import tqdm
 
-    lr = check_lr(lr)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-        raise ValueError(f"patience must be a positive integer, got {patience!r}")
-    if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
-        raise ValueError(f"tol must be a non-negative number or None, got {tol!r}")
+    lr = as_positive(lr, "lr", "the learning rate α")
+    epochs, patience = as_count(epochs, "epochs"), as_count(patience, "patience")
+    if tol is not None:
+        tol = as_non_negative(tol, "tol")
     X, T = net._check_XY(X, Y)
     n = X.shape[0]
-    if batch_size is None:
-        batch_size = n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    batch_size = min(int(batch_size), n)
+    batch_size = min(n if batch_size is None else as_count(batch_size, "batch_size", 1, "or None for all samples"), n)
     val = None
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
             raise TypeError("validation_data must be a pair (X_val, Y_val)")
         val = net._check_XY(*validation_data)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(seed))
     hist = History(lr=lr, batch_size=batch_size)
     stop = _StoppingRule(tol, patience)
     # a diverging run overflows inside NumPy first; it is reported once, as "diverged"
     with np.errstate(over="ignore", invalid="ignore"), \
-            tqdm(range(int(epochs)), disable=not progress, desc="training", unit="epoch", leave=False) as bar:
+            tqdm(range(epochs), disable=not progress, desc="training", unit="epoch", leave=False) as bar:
         for epoch in bar:
             order = rng.permutation(n) if shuffle and batch_size < n else None
             total = 0.0
@@ -172,12 +166,3 @@ class _StoppingRule:
         else:
             self.wait += 1
         return self.wait >= self.patience
-
-
-def check_lr(lr) -> float:
-    """The learning rate α as a float; it must be a positive finite number."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
-        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr (the learning rate α) must be a positive finite number, got {lr!r}")
-    return float(lr)
