@@ -53,6 +53,6 @@ def configure(c, course_root: str | os.PathLike) -> None:
                                            LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
     c.SandboxedKernelManager.hidden_paths = [
-        str(root / name) for name in ("solutions", "submitted", "autograded", "feedback", "release",
-                                      "gradebook.db", ".git", "backprop_lab/instructor/catalogues/mistakes", "tests")]
+        str(root / name) for name in ("solutions", "submitted", "autograded", "feedback", "release", "gradebook.db",
+                                      ".git", "backprop_lab/instructor/catalogues/mistakes", "tests")]
     c.ExportApp.plugin_class = "backprop_lab.instructor.reports.export.GradesCsvExport"
