@@ -23,13 +23,13 @@ c.Execute.interrupt_on_timeout = True
 # the timeout is recorded as that cell's failure instead of aborting the notebook.
 c.Execute.raise_on_iopub_timeout = False
 
-# The hardened pipeline (backprop_lab/instructor/hardening.py): submissions are repaired
+# The hardened pipeline (backprop_lab/instructor/hardening/): submissions are repaired
 # against the release before grading, student kernels run in a sandbox (bubblewrap), a cell
 # that ignores interrupts costs only that cell, feedback hides the hidden tests, and
 # `nbgrader export` writes one row per student with a column per notebook and task.
-# What one grading kernel may use (backprop_lab/instructor/limits.py). Past a limit the cell
-# gets a MemoryError, a full disk or a refused process, or the kernel is restarted and the
-# rest of the notebook graded; the cell's output says which limit it met. 0 switches a limit
+# What one grading kernel may use (backprop_lab/instructor/hardening/limits.py). Past a limit
+# the cell gets a MemoryError, a full disk or a refused process, or the kernel is restarted and
+# the rest of the notebook graded; the cell's output says which limit it met. 0 switches a limit
 # off. `backprop-lab grading-limits` shows what this host enforces and what a kernel sees.
 GiB, MiB = 2**30, 2**20
 c.KernelLimits.memory = 4 * GiB          # address space of each process (an honest kernel: 1.1 GB)

@@ -3,7 +3,7 @@
 Run:  python benchmarks/bench_grading.py                 (30 students, all six notebooks)
       python benchmarks/bench_grading.py --students 12   (quicker)
 
-Builds the demo class once (backprop_lab.instructor.democlass), then grades copies of it:
+Builds the demo class once (backprop_lab.instructor.runs.democlass), then grades copies of it:
 one nbgrader process for the whole class (serial) and one per core (sharded, the
 ``backprop-lab grade`` runner), each into SQLite and, where a PostgreSQL server is
 installed, into a throw-away PostgreSQL database. Timed: the autograde step alone (the
@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from backprop_lab.instructor.autograde import grade, sqlite_url, students
-from backprop_lab.instructor.democlass import build
-from backprop_lab.instructor.pgserver import PostgresServer, postgres_bin
+from backprop_lab.instructor.runs.autograde import grade, sqlite_url, students
+from backprop_lab.instructor.runs.democlass import build
+from backprop_lab.instructor.runs.pgserver import PostgresServer, postgres_bin
 
 
 def nbgrader(course: Path, *args, db: str) -> None:

@@ -28,7 +28,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from backprop_lab.instructor.autograde import grade, sqlite_url  # noqa: E402
+from backprop_lab.instructor.runs.autograde import grade, sqlite_url  # noqa: E402
 from backprop_lab.instructor.course import copy_course, notebooks  # noqa: E402
 from backprop_lab.instructor.execute import run_notebook  # noqa: E402
 

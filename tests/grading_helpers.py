@@ -13,7 +13,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from backprop_lab.instructor.course import copy_course
-from backprop_lab.instructor.submissions import fill
+from backprop_lab.instructor.runs.submissions import fill
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def require_sandbox() -> None:
     """Skip (or, where CI sets BACKPROP_LAB_REQUIRE_SANDBOX, fail) without bubblewrap."""
     import pytest
 
-    from backprop_lab.instructor.sandbox import bwrap_available
+    from backprop_lab.instructor.hardening.sandbox import bwrap_available
 
     problem = bwrap_available()
     if problem is None:

@@ -7,6 +7,10 @@
     instructor  release, pre-screen, hardening, grading runs    -> everything below
     cli         the command line                                -> everything
 
+Inside the instructor layer, the pipeline's stages import one way too: catalogues, release,
+pre-screen, hardening, reports, grading runs; a stage imports only the stages before it and
+the modules every stage shares (the course's layout, its graded cells).
+
 Checked on the source (every import, also those inside functions), and on a real import:
 importing the package has no side effects and loads only the core; a student's kernel
 (the package and its grading checks) never loads the instructor's tooling or the lecture's.
@@ -42,6 +46,12 @@ ALLOWED = {
     "cli": set(LAYERS),
 }
 ALLOWED_LAZY = {**ALLOWED, "grading": {"core", "grading", "symbolic"}}  # SymPy checks load SymPy when used
+
+#: instructor/ by pipeline stage, in import order: a stage imports only itself, the ones before it
+#: and the shared modules
+STAGES = ("catalogues", "release", "prescreen", "hardening", "reports", "runs")
+SHARED = ("course", "execute")  # import no stage
+REGISTRY = ("", "commands")  # the package and the command registry, which gathers every stage's commands
 
 
 def _module_name(path: Path) -> str:
@@ -100,6 +110,37 @@ def test_every_import_points_down(path):
         allowed = (ALLOWED_LAZY if lazy else ALLOWED)[here]
         assert there in allowed, (f"{path.relative_to(PACKAGE)}:{line} ({here}) imports backprop_lab.{name} "
                                   f"({there}){' inside a function' if lazy else ''}")
+
+
+def stage_of(module: str) -> str:
+    """The stage of a module of ``instructor/`` (named relative to ``instructor``), or ``shared``
+    or ``registry``."""
+    top = module.split(".")[0]
+    if top in STAGES:
+        return top
+    if top in SHARED:
+        return "shared"
+    if top in REGISTRY:
+        return "registry"
+    raise AssertionError(f"backprop_lab.instructor.{module} is in no stage: add it to STAGES, SHARED or REGISTRY "
+                         "and to docs/architecture.md")
+
+
+INSTRUCTOR = [p for p in SOURCES if layer_of(_module_name(p)) == "instructor"]
+
+
+@pytest.mark.parametrize("path", INSTRUCTOR, ids=[str(p.relative_to(PACKAGE)) for p in INSTRUCTOR])
+def test_instructor_stages_import_one_way(path):
+    here = stage_of(_module_name(path).removeprefix("instructor").lstrip("."))
+    allowed = ({"shared"} if here == "shared" else {"shared", "registry", *STAGES} if here == "registry"
+               else {"shared", *STAGES[:STAGES.index(here) + 1]})
+    for name, line, lazy in imports(path):
+        if layer_of(name) != "instructor":
+            continue
+        there = stage_of(name.removeprefix("instructor").lstrip("."))
+        assert there in allowed, (f"{path.relative_to(PACKAGE)}:{line} ({here}) imports backprop_lab.{name} "
+                                  f"({there}){' inside a function' if lazy else ''}; stages import only the "
+                                  f"ones before them: {', '.join(STAGES)}")
 
 
 def test_no_import_cycles():

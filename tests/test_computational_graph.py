@@ -251,8 +251,8 @@ def test_tasks_points_and_rubric():
 
 
 def test_catalogues_cover_the_notebook():
-    from backprop_lab.instructor.mistakes import CATALOGUE as MISTAKES
-    from backprop_lab.instructor.shortcuts import CATALOGUE as SHORTCUTS
+    from backprop_lab.instructor.catalogues.mistakes import CATALOGUE as MISTAKES
+    from backprop_lab.instructor.catalogues.shortcuts import CATALOGUE as SHORTCUTS
 
     cells = _cells()
     mistakes = [m for m in MISTAKES if m.notebook == NB_ID]

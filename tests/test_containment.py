@@ -19,12 +19,12 @@ import sys
 import nbformat
 import pytest
 
-from backprop_lab.instructor.autograde import grade, sqlite_url
+from backprop_lab.instructor.runs.autograde import grade, sqlite_url
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
-from backprop_lab.instructor.hardening import INTEGRITY_SUFFIX, read_findings
-from backprop_lab.instructor.limits import KernelLimits
-from backprop_lab.instructor.mistakes import by_id
-from backprop_lab.instructor.tampering import FIRST_ANSWER, NOTEBOOK
+from backprop_lab.instructor.hardening.repair import INTEGRITY_SUFFIX, read_findings
+from backprop_lab.instructor.hardening.limits import KernelLimits
+from backprop_lab.instructor.catalogues.mistakes import by_id
+from backprop_lab.instructor.catalogues.tampering import FIRST_ANSWER, NOTEBOOK
 
 from grading_helpers import ROOT, course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission, submit
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backprop_lab.instructor.depth import RubricError, answer_regions, depth, rubric
+from backprop_lab.instructor.reports.depth import RubricError, answer_regions, depth, rubric
 from backprop_lab.instructor.execute import nbgrader_meta
 
 from conftest import NOTEBOOKS, ROOT, notebook_ids

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from backprop_lab.instructor.course import notebooks
-from backprop_lab.instructor.democlass import plan
+from backprop_lab.instructor.runs.democlass import plan
 
 from grading_helpers import ROOT, course_dir, require_sandbox
 

@@ -18,7 +18,7 @@ import backprop_lab
 from backprop_lab import MLP, _fence, activations, gradcheck
 from backprop_lab.grading import GradingError, task
 from backprop_lab.grading.state import AttrsWatch, ListWatch, World, kernel_world, restore_numpy
-from backprop_lab.instructor.scan import REFERENCE, TAMPERING, library_names, scan
+from backprop_lab.instructor.prescreen.scan import REFERENCE, TAMPERING, library_names, scan
 
 STUDENT = "/home/student/answers.py"  # code compiled from here is the student's (no trusted folder)
 

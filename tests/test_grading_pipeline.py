@@ -15,10 +15,10 @@ import threading
 import nbformat
 import pytest
 
-from backprop_lab.instructor.autograde import sqlite_url
+from backprop_lab.instructor.runs.autograde import sqlite_url
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
-from backprop_lab.instructor.mistakes import by_id
-from backprop_lab.instructor.tampering import by_id as tamper_by_id
+from backprop_lab.instructor.catalogues.mistakes import by_id
+from backprop_lab.instructor.catalogues.tampering import by_id as tamper_by_id
 
 from grading_helpers import (course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission,
                              submit)

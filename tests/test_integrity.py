@@ -6,8 +6,8 @@ import nbformat
 import pytest
 
 from backprop_lab.instructor.execute import nbgrader_meta
-from backprop_lab.instructor.integrity import inspect, repair, suspicious_code
-from backprop_lab.instructor.submissions import fill
+from backprop_lab.instructor.prescreen.integrity import inspect, repair, suspicious_code
+from backprop_lab.instructor.runs.submissions import fill
 
 from conftest import NOTEBOOKS
 
@@ -169,7 +169,7 @@ def _suspicious(nb, sub):
 @pytest.mark.slow
 def test_scan_flags_no_honest_answer():
     """Neither the solutions nor any catalogued (honest) mistake looks like a shortcut or tampering."""
-    from backprop_lab.instructor.mistakes import CATALOGUE
+    from backprop_lab.instructor.catalogues.mistakes import CATALOGUE
 
     for nb in NOTEBOOKS:
         rel, src = nbformat.read(nb.release, as_version=4), nbformat.read(nb.source, as_version=4)
@@ -180,8 +180,8 @@ def test_scan_flags_no_honest_answer():
 
 @pytest.mark.slow
 def test_scan_flags_every_shortcut_through_the_library_and_every_tampering_technique():
-    from backprop_lab.instructor.shortcuts import CATALOGUE as SHORTCUTS
-    from backprop_lab.instructor.tampering import CATALOGUE as TAMPERING, FIRST_ANSWER, NOTEBOOK
+    from backprop_lab.instructor.catalogues.shortcuts import CATALOGUE as SHORTCUTS
+    from backprop_lab.instructor.catalogues.tampering import CATALOGUE as TAMPERING, FIRST_ANSWER, NOTEBOOK
 
     for nb in NOTEBOOKS:
         rel, src = nbformat.read(nb.release, as_version=4), nbformat.read(nb.source, as_version=4)

@@ -14,12 +14,12 @@ import sys
 import nbformat
 import pytest
 
-from backprop_lab.instructor.autograde import grade, sqlite_url
+from backprop_lab.instructor.runs.autograde import grade, sqlite_url
 from backprop_lab.instructor.course import notebooks
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
-from backprop_lab.instructor.hardening import INTEGRITY_SUFFIX, read_findings
-from backprop_lab.instructor.shortcuts import CATALOGUE as SHORTCUTS
-from backprop_lab.instructor.tampering import CATALOGUE as TAMPERING, FIRST_ANSWER, NOTEBOOK
+from backprop_lab.instructor.hardening.repair import INTEGRITY_SUFFIX, read_findings
+from backprop_lab.instructor.catalogues.shortcuts import CATALOGUE as SHORTCUTS
+from backprop_lab.instructor.catalogues.tampering import CATALOGUE as TAMPERING, FIRST_ANSWER, NOTEBOOK
 
 from grading_helpers import course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission, submit
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from backprop_lab.instructor.mistakes import CATALOGUE
+from backprop_lab.instructor.catalogues.mistakes import CATALOGUE
 
 from conftest import NOTEBOOKS, selected
 from mistake_runner import catch_all

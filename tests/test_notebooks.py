@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
-from backprop_lab.instructor.release import drift
+from backprop_lab.instructor.release.release import drift
 
 from conftest import NOTEBOOKS, ROOT, notebook_ids
 
@@ -124,7 +124,7 @@ def test_notebook_opens_with_learning_goals(nb):
 
 
 def test_mistake_catalogue_size():
-    from backprop_lab.instructor.mistakes import CATALOGUE
+    from backprop_lab.instructor.catalogues.mistakes import CATALOGUE
 
     assert len(CATALOGUE) >= 20
     assert {m.notebook for m in CATALOGUE} == {str(nb) for nb in NOTEBOOKS}, "every notebook has catalogued mistakes"
@@ -142,8 +142,8 @@ def _validate(path) -> str:
 @pytest.mark.nbgrader
 def test_validate_passes_a_complete_submission_and_explains_a_wrong_one(tmp_path):
     """What a student sees when pressing Validate (the same validator nbgrader runs)."""
-    from backprop_lab.instructor.mistakes import by_id
-    from backprop_lab.instructor.submissions import fill
+    from backprop_lab.instructor.catalogues.mistakes import by_id
+    from backprop_lab.instructor.runs.submissions import fill
 
     nb = NOTEBOOKS[0]
     release = nbformat.read(nb.release, as_version=4)

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from backprop_lab.instructor.autograde import grade, shard_command, shard_of, sqlite_url, students
-from backprop_lab.instructor.democlass import build
-from backprop_lab.instructor.pgserver import PostgresServer, postgres_bin
+from backprop_lab.instructor.runs.autograde import grade, shard_command, shard_of, sqlite_url, students
+from backprop_lab.instructor.runs.democlass import build
+from backprop_lab.instructor.runs.pgserver import PostgresServer, postgres_bin
 
 from grading_helpers import course_dir, nbgrader, require_sandbox, scores
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from backprop_lab.instructor.execute import after_tests, nbgrader_meta
-from backprop_lab.instructor.shortcuts import CATALOGUE
+from backprop_lab.instructor.catalogues.shortcuts import CATALOGUE
 
 from conftest import NOTEBOOKS, notebook_ids, run_all, selected
 

@@ -2,7 +2,7 @@
 
 A process that the student's code controls cannot vouch for itself, so the guard does not
 try to. It makes tampering visible to the grader outside the kernel
-(:class:`backprop_lab.instructor.hardening.HardenedExecute`), which decides:
+(:class:`backprop_lab.instructor.hardening.hardened_execute.HardenedExecute`), which decides:
 
 1. **Before any student code.** ``python -m backprop_lab.grading.kernel`` installs the guard,
    starts ipykernel and records the grading state (:func:`.state.kernel_world`): Python's and

@@ -1,217 +1,23 @@
-"""The instructor's commands of ``backprop-lab``: ``release``, ``pre-screen``, ``grade``,
-``grade-demo``, ``course-table`` and ``grading-limits``. Each command is ``add_<name>(subparsers)`` plus ``run_<name>(args)``."""
+"""The instructor's commands of ``backprop-lab``, gathered from the stages that own them:
+``release`` (:mod:`.release.cli`), ``pre-screen`` (:mod:`.prescreen.cli`), ``grade`` and
+``grade-demo`` (:mod:`.runs.cli`), ``course-table`` (:mod:`.reports.cli`) and
+``grading-limits`` (:mod:`.hardening.cli`). Each command is ``add_<name>(subparsers)`` plus
+``run_<name>(args)`` in its stage's ``cli`` module, which imports only ``argparse`` at its top
+and the stage's own modules when the command runs, so that ``backprop-lab train`` does not
+load nbgrader."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-from .._argtypes import positive_int
+from .hardening.cli import COMMANDS as _HARDENING
+from .prescreen.cli import COMMANDS as _PRESCREEN
+from .release.cli import COMMANDS as _RELEASE
+from .reports.cli import COMMANDS as _REPORTS
+from .runs.cli import COMMANDS as _RUNS
 
 __all__ = ["COMMANDS", "add_commands"]
 
-
-def add_release(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("release", help="regenerate the student notebooks/ from solutions/ with nbgrader",
-                       description="Run nbgrader generate_assignment on every assignment of solutions/ (or one), "
-                                   "writing the student notebooks to notebooks/. With --check, change nothing "
-                                   "and report any notebook that differs from what nbgrader generates.")
-    p.add_argument("assignment", nargs="?", default="*", help="one assignment id, e.g. 01-forward (default: all)")
-    p.add_argument("--check", action="store_true", help="only report drift; exit 1 if there is any")
-    return p
-
-
-def run_release(args) -> int:
-    from .release import drift, release
-
-    if args.check:
-        problems = drift()
-        for line in problems:
-            print(line)
-        print("notebooks/ is current" if not problems else f"{len(problems)} notebook(s) out of date")
-        return 1 if problems else 0
-    try:
-        written = release(assignment=args.assignment)
-    except (RuntimeError, FileNotFoundError) as exc:
-        print(f"backprop-lab release: {exc}", file=sys.stderr)
-        return 1
-    for path in written:
-        print(f"wrote {path}")
-    return 0
-
-
-def add_prescreen(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("pre-screen", help="report submissions with missing, duplicated, edited or unknown cells",
-                       description="Compare every notebook in submitted/ with its release and report missing, "
-                                   "duplicated, stripped, edited or unknown graded cells, changed metadata and code "
-                                   "that looks like tampering. Run it from the course root before grading.")
-    p.add_argument("assignment", nargs="?", default="*", help="one assignment id (default: all)")
-    p.add_argument("--verbose", action="store_true", help="also list cells the students added")
-    return p
-
-
-def run_prescreen(args) -> int:
-    from .prescreen import format_report, prescreen
-
-    reports = prescreen(assignment=args.assignment)
-    print(format_report(reports, verbose=args.verbose))
-    return 1 if any(r.serious for r in reports) else 0
-
-
-def _shard_spec(text: str) -> tuple[int, int]:
-    try:
-        i, k = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected i/k, e.g. 0/4, got {text!r}") from None
-    if not 0 <= i < k:
-        raise argparse.ArgumentTypeError(f"shard {text}: need 0 <= i < k")
-    return i, k
-
-
-def add_grade(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("grade", help="autograde the class with nbgrader, in parallel shards",
-                       description="Run nbgrader autograde on submitted/, split by student into parallel "
-                                   "nbgrader processes that write into one gradebook. --shard i/k runs one "
-                                   "shard only (for cluster array jobs; see the instructor guide).")
-    p.add_argument("assignment", nargs="?", default="*", help="one assignment id (default: all)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--shards", type=positive_int, default=os.cpu_count() or 1,
-                       help="parallel nbgrader processes (default: the number of cores, %(default)s here)")
-    group.add_argument("--shard", type=_shard_spec, help="run only shard i of k, e.g. 0/8")
-    p.add_argument("--db", help="gradebook URL (default: the course's gradebook.db); e.g. postgresql://...")
-    _add_run_options(p)
-    return p
-
-
-def _add_run_options(p) -> None:
-    p.add_argument("--timeout", type=positive_int, help="seconds per cell (default: nbgrader_config.py's)")
-    p.add_argument("--sandbox", choices=["required", "auto", "off"],
-                   help="the autograding sandbox (default: nbgrader_config.py's, required)")
-
-
-def _extra(args) -> tuple:
-    extra = []
-    if getattr(args, "timeout", None):
-        extra.append(f"--Execute.timeout={args.timeout}")
-    if getattr(args, "sandbox", None):
-        extra.append(f"--SandboxedKernelManager.mode={args.sandbox}")
-    return tuple(extra)
-
-
-def _report_shards(results) -> int:
-    failed = [r for r in results if r.returncode != 0]
-    for r in results:
-        print(f"shard {r.index}: {len(r.students)} student(s), {r.seconds:.1f} s, exit {r.returncode}")
-    for r in failed:
-        print(f"--- shard {r.index} failed; the end of its log:\n{r.log[-3000:]}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-def run_grade(args) -> int:
-    from .autograde import grade
-
-    results = grade(assignment=args.assignment, shards=args.shards, db_url=args.db, only=args.shard,
-                    extra=_extra(args))
-    return _report_shards(results)
-
-
-def add_grade_demo(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("grade-demo", help="grade the demo class end to end (the instructor's first run)",
-                       description="Build the demo class (sample submissions from the solutions, the blank "
-                                   "notebooks and the catalogue of common mistakes) in a fresh folder, then run "
-                                   "the real nbgrader pipeline on it: a fresh gradebook, pre-screen, autograde "
-                                   "(sharded), generate_feedback and export, and print the grade table.")
-    p.add_argument("--dest", default="demo-class", help="folder to create (default: %(default)s)")
-    p.add_argument("--students", type=positive_int, default=30, help="class size (default: %(default)s)")
-    p.add_argument("--shards", type=positive_int, default=os.cpu_count() or 1, help="parallel nbgrader processes")
-    p.add_argument("--db", help="gradebook URL (default: dest/gradebook.db)")
-    p.add_argument("--seed", type=int, default=0)
-    _add_run_options(p)
-    return p
-
-
-def run_grade_demo(args) -> int:
-    from .autograde import grade, sqlite_url
-    from .democlass import build
-    from .prescreen import format_report, prescreen
-    from .results import class_grades, format_grades
-
-    dest = Path(args.dest).resolve()
-    print(f"building a demo class of {args.students} students in {dest}")
-    try:
-        build(dest, n_students=args.students, seed=args.seed)
-    except FileExistsError as exc:
-        print(f"backprop-lab grade-demo: {exc}", file=sys.stderr)
-        return 2
-    db = args.db or sqlite_url(dest)
-
-    def nbgrader(*argv) -> int:
-        cmd = [sys.executable, "-m", "nbgrader", *argv, f"--db={db}"]
-        print("$ nbgrader " + " ".join(argv), flush=True)
-        proc = subprocess.run(cmd, cwd=dest, capture_output=True, text=True)
-        if proc.returncode != 0:
-            print(proc.stdout[-2000:] + proc.stderr[-4000:], file=sys.stderr)
-        return proc.returncode
-
-    steps = [("db", "student", "import", "students.csv"), ("generate_assignment", "*", "--force")]
-    for step in steps:
-        if nbgrader(*step):
-            return 1
-    print(f"$ backprop-lab pre-screen\n{format_report(prescreen(dest))}")
-    print(f"$ backprop-lab grade --shards {args.shards}", flush=True)
-    if _report_shards(grade(dest, shards=args.shards, db_url=db, extra=_extra(args))):
-        return 1
-    for step in [("generate_feedback", "*", "--force"), ("export", "--to", "grades.csv")]:
-        if nbgrader(*step):
-            return 1
-    columns, table = class_grades(db, dest)
-    print(format_grades(columns, table))
-    print(f"feedback: {dest / 'feedback'}\ngrades:   {dest / 'grades.csv'}")
-    return 0
-
-
-def add_course_table(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("course-table", help="count the tasks, points, answer lines and rubrics of every notebook",
-                       description="Print a Markdown table of what each notebook asks of the students: graded "
-                                   "tasks, points, answer regions and their non-comment lines, and the written "
-                                   "answers that have a rubric. Run it from the course root.")
-    return p
-
-
-def run_course_table(args) -> int:
-    from .course import notebooks
-    from .depth import depth, format_table
-
-    print(format_table([depth(nb) for nb in notebooks()]))
-    return 0
-
-
-def add_grading_limits(sub) -> argparse.ArgumentParser:
-    p = sub.add_parser("grading-limits", help="show the limits a submission meets on this grading host",
-                       description="Start one real grading kernel with the course's nbgrader_config.py and print, "
-                                   "for every limit (memory, processes, disk, CPU time per cell, output, "
-                                   "network, capabilities), the configured value, what enforces it on this host "
-                                   "and what the kernel saw. Exits 1 if a limit is not enforced. Run it from the "
-                                   "course root on every new grading host.")
-    return p
-
-
-def run_grading_limits(args) -> int:
-    from .hostcheck import check_host, format_checks
-
-    checks = check_host()
-    print(format_checks(checks))
-    return 0 if all(c.ok for c in checks) else 1
-
-
-#: command name -> (add the parser, run it)
-COMMANDS = {"release": (add_release, run_release), "pre-screen": (add_prescreen, run_prescreen),
-            "grade": (add_grade, run_grade), "grade-demo": (add_grade_demo, run_grade_demo),
-            "course-table": (add_course_table, run_course_table),
-            "grading-limits": (add_grading_limits, run_grading_limits)}
+#: command name -> (add the parser, run it), in the order of ``backprop-lab --help``
+COMMANDS = {**_RELEASE, **_PRESCREEN, **_RUNS, **_REPORTS, **_HARDENING}
 
 
 def add_commands(sub) -> dict:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import course_root
+from ..course import course_root
 from .integrity import Finding, inspect
 
 __all__ = ["Report", "prescreen", "format_report"]

@@ -12,47 +12,35 @@ from __future__ import annotations
 
 import csv
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from nbgrader.plugins import ExportPlugin
 
-__all__ = ["GradesCsvExport", "grade_table", "course_notebooks", "submitted_notebook"]
+from .gradebook import walk
+
+__all__ = ["GradesCsvExport", "grade_table"]
 
 
 def _fmt(x) -> str:
     return "" if x is None else f"{float(x):g}"
 
 
-def course_notebooks(gb: Gradebook) -> list:
-    """``[(assignment name, notebook)]`` of the gradebook, sorted by assignment and notebook name."""
-    return [(a.name, n) for a in sorted(gb.assignments, key=lambda a: a.name)
-            for n in sorted(a.notebooks, key=lambda n: n.name)]
-
-
-def submitted_notebook(gb: Gradebook, assignment: str, notebook: str, student: str):
-    """The student's graded notebook, or ``None`` if it was not handed in."""
-    try:
-        return gb.find_submission_notebook(notebook, assignment, student)
-    except MissingEntry:
-        return None
-
-
 def grade_table(gb: Gradebook) -> tuple[list[str], list[str], list[list[str]]]:
     """``(header, max_row, rows)`` of the course's grades, as :class:`GradesCsvExport` writes them."""
+    columns, students = walk(gb)
     header = ["student_id", "first_name", "last_name", "email", "total", "max_total"]
-    maxima, layout = [], []  # layout: (assignment, notebook, its graded cells' ids in order)
+    maxima, layout = [], []  # layout: each column's graded cells' ids, in the notebook's order
     total_max = 0.0
-    for a, nb in course_notebooks(gb):
+    for a, nb in columns:
         cells = list(nb.grade_cells)  # in the notebook's order
-        layout.append((a, nb.name, [cell.name for cell in cells]))
+        layout.append([cell.name for cell in cells])
         header += [f"{a}/{nb.name}"] + [f"{a}/{nb.name}/{cell.name}" for cell in cells]
         maxima += [nb.max_score] + [cell.max_score for cell in cells]
         total_max += nb.max_score
     max_row = ["(max)", "", "", "", _fmt(total_max), _fmt(total_max)] + [_fmt(m) for m in maxima]
     rows = []
-    for student in sorted(gb.students, key=lambda s: s.id):
+    for student, submitted in students:
         values, total = [], 0.0
-        for assignment, notebook, cells in layout:
-            nb = submitted_notebook(gb, assignment, notebook, student.id)
+        for cells, nb in zip(layout, submitted):
             if nb is None:
                 values += [""] * (1 + len(cells))
                 continue

@@ -17,7 +17,7 @@ import textwrap
 from dataclasses import dataclass
 
 from ..catalogue import collect, lookup
-from ..execute import SOLUTION_REGION, nbgrader_meta
+from ...execute import SOLUTION_REGION, nbgrader_meta
 
 __all__ = ["Shortcut", "CATALOGUE", "by_id", "replace_solution"]
 

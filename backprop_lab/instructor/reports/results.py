@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from .export import course_notebooks, submitted_notebook
-from .hardening import INTEGRITY_SUFFIX
+from ..hardening.repair import INTEGRITY_SUFFIX, read_findings
+from .gradebook import walk
 
 __all__ = ["class_grades", "format_grades"]
 
 
 def _flags(root: Path, student: str, assignment: str, notebook: str) -> list[str]:
     path = root / "autograded" / student / assignment / f"{notebook}{INTEGRITY_SUFFIX}"
-    if not path.exists():
-        return []
-    return [f"{f['kind']} {f['grade_id'] or ''}".strip() for f in json.loads(path.read_text()) if f["kind"] != "added"]
+    return [f"{f['kind']} {f['grade_id'] or ''}".strip() for f in read_findings(path) if f["kind"] != "added"]
 
 
 def class_grades(db_url: str, root) -> tuple[list[str], dict]:
@@ -27,17 +24,14 @@ def class_grades(db_url: str, root) -> tuple[list[str], dict]:
     root = Path(root)
     table = {}
     with Gradebook(db_url) as gb:
-        columns = [(a, nb.name) for a, nb in course_notebooks(gb)]
-        for student in sorted(gb.students, key=lambda s: s.id):
-            row = {}
-            for a, n in columns:
-                nb = submitted_notebook(gb, a, n, student.id)
-                row[f"{a}/{n}"] = None if nb is None else {
-                    "auto": float(nb.code_score), "max_auto": float(nb.max_code_score),
-                    "manual_pending": sum(1 for g in nb.grades if g.needs_manual_grade),
-                    "flags": _flags(root, student.id, a, n)}
-            table[student.id] = row
-    return [f"{a}/{n}" for a, n in columns], table
+        columns, students = walk(gb)
+        names = [(a, nb.name) for a, nb in columns]
+        for student, submitted in students:
+            table[student.id] = {f"{a}/{n}": None if nb is None else {
+                "auto": float(nb.code_score), "max_auto": float(nb.max_code_score),
+                "manual_pending": sum(1 for g in nb.grades if g.needs_manual_grade),
+                "flags": _flags(root, student.id, a, n)} for (a, n), nb in zip(names, submitted)}
+    return [f"{a}/{n}" for a, n in names], table
 
 
 def format_grades(columns: list[str], table: dict) -> str:

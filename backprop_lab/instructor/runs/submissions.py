@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import re
 
-from .execute import nbgrader_meta
+from ..execute import nbgrader_meta
 
 __all__ = ["answer_text", "fill"]
 

@@ -44,7 +44,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode
 from traitlets.config import Configurable
 
-from ..grading.limits import own_cgroup
+from ...grading.limits import own_cgroup
 
 __all__ = ["KernelLimits", "KernelCgroups", "LimitedKernelManager", "Enforcement", "enforcement", "format_bytes"]
 

@@ -23,7 +23,7 @@ import importlib
 import re
 from dataclasses import dataclass
 
-from .. import _fence
+from ... import _fence
 
 __all__ = ["Flag", "scan", "library_names", "allowed_in", "REFERENCE", "TAMPERING", "EQUIVALENT"]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 from traitlets.config.loader import PyFileConfigLoader
 
-from ..grading.limits import namespace
-from .course import course_root
+from ...grading.limits import namespace
+from ..course import course_root
 from .limits import Enforcement, KernelLimits, enforcement, format_bytes
 
 __all__ = ["Check", "check_host", "format_checks"]
@@ -44,7 +44,7 @@ def _load_config(root: Path):
 
 def _kernel_view(config) -> dict:
     """Run the probe in a grading kernel, in an empty folder as a submission's."""
-    from .hardening import HardenedExecute
+    from .hardened_execute import HardenedExecute
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_PROBE)])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}

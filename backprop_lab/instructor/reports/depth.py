@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import nbformat
 
-from .course import Notebook
-from .execute import SOLUTION_REGION, graded_tests, nbgrader_meta
+from ..course import Notebook
+from ..execute import SOLUTION_REGION, graded_tests, nbgrader_meta
 
 __all__ = ["Depth", "answer_regions", "depth", "rubric", "RubricError", "format_table"]
 

@@ -21,7 +21,7 @@ import difflib
 import uuid
 from dataclasses import dataclass, field
 
-from .execute import is_graded_test, nbgrader_meta
+from ..execute import is_graded_test, nbgrader_meta
 from .scan import allowed_in, library_names, scan
 
 __all__ = ["Finding", "inspect", "repair", "suspicious_code", "KINDS"]

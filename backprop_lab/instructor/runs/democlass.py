@@ -23,9 +23,9 @@ from pathlib import Path
 
 import nbformat
 
-from .course import copy_course, course_root, notebooks
-from .execute import is_graded_test
-from .mistakes import CATALOGUE, by_id
+from ..course import copy_course, course_root, notebooks
+from ..execute import is_graded_test
+from ..catalogues.mistakes import CATALOGUE, by_id
 from .submissions import fill
 
 __all__ = ["build", "Student", "FIRST", "LAST"]

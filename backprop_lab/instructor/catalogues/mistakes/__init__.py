@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass
 
 from ..catalogue import collect, lookup
-from ..execute import nbgrader_meta
+from ...execute import nbgrader_meta
 
 __all__ = ["Mistake", "CATALOGUE", "by_id"]
 

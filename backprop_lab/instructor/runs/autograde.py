@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course import course_root
+from ..course import course_root
 
 __all__ = ["students", "shard_of", "shard_command", "grade", "ShardResult", "sqlite_url"]
 

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .course import RELEASE, SOURCE, copy_course, course_root
+from ..course import RELEASE, SOURCE, copy_course, course_root
 
 __all__ = ["generate", "release", "drift"]
 

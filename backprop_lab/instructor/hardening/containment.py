@@ -32,8 +32,8 @@ from nbgrader.preprocessors import Execute
 from jupyter_core.utils import run_sync
 from traitlets import Integer
 
-from ..grading.guard import SEAL_MIME
-from .execute import nbgrader_meta
+from ...grading.guard import SEAL_MIME
+from ..execute import nbgrader_meta
 from .limits import KernelLimits, format_bytes
 
 __all__ = ["ContainedExecute"]

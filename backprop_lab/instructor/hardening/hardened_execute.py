@@ -1,23 +1,12 @@
-"""nbgrader, hardened for grading submissions nobody has checked.
+"""The execute step of autograde: nbgrader's ``Execute``, hardened.
 
-Three preprocessors and one setting function for ``nbgrader_config.py``:
-
-* :class:`RepairCells` (before nbgrader's own sanitising): a submission with deleted,
-  stripped, edited, retyped or pasted graded cells is repaired against the release
-  (:mod:`.integrity`), so that every test is graded (never left as "needs manual grade")
-  and a pasted copy no longer aborts the batch for the whole class. What was repaired is
-  logged and written next to the autograded notebook (``<notebook>.integrity.json``).
-* :class:`HardenedExecute` (nbgrader's ``Execute``): the kernel runs in the sandbox of
-  :mod:`.sandbox` under the limits of :mod:`.limits`, and what one cell does costs only that
-  cell (:mod:`.containment`: a timeout, too much CPU, a dying kernel, too much output). The
-  kernel runs the grading guard (:mod:`backprop_lab.grading.guard`), and every graded test
-  cell is sealed: a fresh nonce per cell and per run, which only the end of the test
-  publishes, with what the guard saw. A test whose seal is missing or reports tampering
-  earns no points, and the integrity report says why.
-* :class:`HideHiddenTests` (``generate_feedback``): students' feedback shows neither the
-  source of hidden tests nor tracebacks through test cells.
-
-:func:`configure` installs all of them; the course's ``nbgrader_config.py`` calls it.
+:class:`HardenedExecute` runs the kernel of :class:`GradingKernelManager`: in the sandbox of
+:mod:`.sandbox`, under the limits of :mod:`.limits`, with the grading guard
+(:mod:`backprop_lab.grading.guard`) installed before any cell runs; what one cell does costs
+only that cell (:mod:`.containment`: a timeout, too much CPU, a dying kernel, too much
+output). Every graded test cell is sealed: a fresh nonce per cell and per run, which only the
+end of the test publishes, with what the guard saw. A test whose seal is missing or reports
+tampering earns no points, and the integrity report (:mod:`.repair`) says why.
 """
 
 from __future__ import annotations
@@ -26,83 +15,21 @@ import ast
 import asyncio
 import hashlib
 import json
-import os
 import re
 import secrets
-from pathlib import Path
 
 import nbformat
 from jupyter_core.utils import run_sync
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                    GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
-                                    OverwriteKernelspec, SaveAutoGrades)
-from nbgrader.preprocessors.base import NbGraderPreprocessor
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from traitlets import Bool
 
-from ..grading.guard import SEAL_MIME
+from ...grading.guard import SEAL_MIME
+from ..execute import is_graded_test, nbgrader_meta
 from .containment import ContainedExecute
-from .execute import is_graded_test, nbgrader_meta
-from .integrity import repair
 from .limits import LimitedKernelManager
+from .repair import coursedir_of, write_findings
 from .sandbox import SandboxedKernelManager
 
-__all__ = ["RepairCells", "GradingKernelManager", "HardenedExecute", "HideHiddenTests", "configure",
-           "INTEGRITY_SUFFIX", "read_findings"]
-
-INTEGRITY_SUFFIX = ".integrity.json"
-
-
-def _coursedir(pp):
-    """The CourseDirectory of the converter running a preprocessor (exporter -> converter)."""
-    parent = pp.parent
-    while parent is not None and not hasattr(parent, "coursedir"):
-        parent = getattr(parent, "parent", None)
-    return parent.coursedir if parent is not None else None
-
-
-def _report_path(coursedir, info) -> Path:
-    out = Path(coursedir.format_path(coursedir.autograded_directory, info["student"], info["assignment"]))
-    return out / f"{info['notebook']}{INTEGRITY_SUFFIX}"
-
-
-def _write_findings(coursedir, info, findings: list[dict], append: bool) -> None:
-    """Write (or add to) the integrity report next to the autograded notebook."""
-    if coursedir is None:
-        return
-    path = _report_path(coursedir, info)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = read_findings(path) if append else []
-    path.write_text(json.dumps(old + findings, indent=1))
-
-
-def read_findings(path) -> list[dict]:
-    """The findings of an integrity report (``[]`` if there is none)."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return []
-
-
-class RepairCells(NbGraderPreprocessor):
-    """Repair a submission's cell structure against the released notebook."""
-
-    def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        coursedir = _coursedir(self)
-        root = Path(coursedir.root if coursedir else os.getcwd())
-        release_dir = coursedir.release_directory if coursedir else "notebooks"
-        path = root / release_dir / info["assignment"] / f"{info['notebook']}.ipynb"
-        if not path.exists():
-            self.log.warning("no released notebook %s to check the submission against", path)
-            return nb, resources
-        fixed, findings = repair(nb, nbformat.read(path, as_version=4))
-        for f in findings:
-            if f.kind != "added":
-                self.log.warning("%s/%s/%s: %s", info["student"], info["assignment"], info["notebook"], f)
-        _write_findings(coursedir, info, [{"kind": f.kind, "grade_id": f.grade_id, "detail": f.detail}
-                                          for f in findings], append=False)
-        return fixed, resources
+__all__ = ["GradingKernelManager", "HardenedExecute"]
 
 
 class GradingKernelManager(LimitedKernelManager, SandboxedKernelManager):
@@ -137,7 +64,7 @@ def _seal_code(nonce: str, gid: str, source: str) -> str:
 def _answer_tasks(nb) -> dict:
     """For every answer cell, the task its tests grade and the references they allow
     (``{grade_id: (task, allow)}``), and for every test cell its answer (``{("test", id): answer}``)."""
-    from .scan import allowed_in
+    from ..prescreen.scan import allowed_in
 
     out: dict = {}
     answer = None
@@ -184,7 +111,7 @@ class HardenedExecute(ContainedExecute):
             for f in self._findings:
                 self.log.warning("%s/%s/%s: %s %s: %s", info["student"], info["assignment"], info["notebook"],
                                  f["kind"], f["grade_id"], f["detail"])
-            _write_findings(_coursedir(self), info, self._findings, append=True)
+            write_findings(coursedir_of(self), info, self._findings, append=True)
         return nb, resources
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
@@ -302,41 +229,3 @@ class HardenedExecute(ContainedExecute):
 
     # nbclient binds the synchronous name to its own coroutine: rebind it to the override
     execute_cell = run_sync(async_execute_cell)
-
-_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
-
-
-class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback for students: hidden tests' source removed, test tracebacks cut to their message."""
-
-    def preprocess_cell(self, cell, resources, index):
-        if is_graded_test(cell):
-            cell.source = _HIDDEN.sub("# (hidden tests were run here)\n", cell.source)
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
-                    # a traceback through a test cell shows its lines, hidden ones included
-                    out["traceback"] = [f"{out.get('ename')}: {out.get('evalue')}"]
-        return cell, resources
-
-
-def configure(c, course_root: str | os.PathLike) -> None:
-    """Install the hardened pipeline into an nbgrader config ``c``.
-
-    Parameters
-    ----------
-    c : traitlets Config
-        The ``c`` of ``nbgrader_config.py``.
-    course_root : path
-        The course root (the folder of ``nbgrader_config.py``): what the sandbox hides is
-        found from it.
-    """
-    root = Path(course_root).resolve()
-    c.Autograde.sanitize_preprocessors = [RepairCells, ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                          OverwriteCells, CheckCellMetadata]
-    c.Autograde.autograde_preprocessors = [HardenedExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                           LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-    c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
-    c.SandboxedKernelManager.hidden_paths = [
-        str(root / name) for name in ("solutions", "submitted", "autograded", "feedback", "release",
-                                      "gradebook.db", ".git", "backprop_lab/instructor/mistakes", "tests")]
-    c.ExportApp.plugin_class = "backprop_lab.instructor.export.GradesCsvExport"
