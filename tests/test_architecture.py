@@ -24,9 +24,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "backprop_lab"
 
 LAYERS = {
-    "core": ("", "_fence", "_validation", "_argtypes", "activations", "losses", "mlp", "gradcheck", "datasets",
+    "core": ("", "_fence", "_validation", "_argtypes", "_timelimit", "activations", "losses", "mlp", "gradcheck", "datasets",
              "examples"),
-    "symbolic": ("_course_symbols", "_mpeval", "_timelimit", "equivalence", "symbolic"),
+    "symbolic": ("_course_symbols", "equivalence", "symbolic"),
     "lecture": ("stepthrough", "plots", "widgets"),
     "grading": ("grading",),
     "instructor": ("instructor",),
