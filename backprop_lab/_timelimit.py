@@ -35,6 +35,7 @@ Python runs signal handlers between bytecodes, so in the main thread a long comp
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -288,6 +289,7 @@ def _become_child(pipe: int, deadline: float) -> None:
     cpu = math.ceil(seconds) + 1   # CPU seconds; the hard limit also stops a child that ignores SIGALRM
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     sys.stdout = sys.stderr = open(os.devnull, "w")  # not ipykernel's streams, whose threads are gone
+    gc.freeze()   # the collector leaves the parent's objects alone: no copy of their pages
 
 
 def _send(data) -> None:

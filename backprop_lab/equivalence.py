@@ -35,7 +35,7 @@ from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from ._course_symbols import G, _symbol_tuple, sigmoid
-from ._timelimit import run_forked
+from ._timelimit import run_forked, run_limited
 from ._validation import as_index, describe
 
 __all__ = ["Equivalence", "equivalent"]
@@ -196,6 +196,12 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
         raise TypeError(f"namespace must be a mapping of names to symbols, got {describe(namespace)}")
     labels = _check_labels(labels)
     start = time.monotonic()
+    try:  # most checks of a notebook's tests are settled here, without the cost of a child
+        quick = _quick_verdict(a, b, syms, labels)
+    except _BadInput as exc:
+        raise exc.error from None
+    if quick is not None:
+        return replace(quick, elapsed=time.monotonic() - start)
 
     def work(send):
         _decide(a, b, syms, namespace or {}, labels, n_points, seed, start + timeout, send)
@@ -308,20 +314,44 @@ def _number(text: list):
     return re if im == 0 else re + sympy.I * im
 
 
-def _verdict(a, b, symbols, namespace, labels, n_points, seed, deadline, progress) -> Equivalence:
-    A, B = _inputs(a, b, symbols, {"sigmoid": sigmoid, "g": G}, namespace)
+def _quick_verdict(a, b, symbols, labels) -> Equivalence | None:
+    """The verdict for two SymPy objects whose shapes or symbols differ, or that are equal as
+    written; None when that takes the stages (or a string must be parsed). It runs in this
+    process: it compares trees and builds no new numbers, so nothing in it can take long."""
+    if not all(isinstance(side, (sympy.Expr, MatrixBase)) for side in (a, b)):
+        return None
+    verdict, pairs = _screen(_to_sympy(a, "a", {}), _to_sympy(b, "b", {}), symbols, labels)
+    return verdict
+
+
+def _screen(A, B, symbols, labels) -> tuple:
+    """``(verdict, pairs)``: a verdict from the shapes, the symbols or equality as written, or
+    None and the pairs of entries, their symbols unified."""
     mismatch = _shape_mismatch(A, B, labels)
     if mismatch is not None:
-        return mismatch
+        return mismatch, None
     pairs = _unify_symbols(_entry_pairs(A, B), symbols)
     if symbols is not None:
         extra = _unexpected_symbols(pairs, symbols, labels)
         if extra is not None:
-            return extra
+            return extra, pairs
+    if all(ai == bi for _, ai, bi in pairs):
+        return _identical_verdict(labels), pairs
+    return None, pairs
+
+
+def _identical_verdict(labels) -> Equivalence:
+    return Equivalence(True, "identical", f"{labels[0]} and {labels[1]} are identical")
+
+
+def _verdict(a, b, symbols, namespace, labels, n_points, seed, deadline, progress) -> Equivalence:
+    verdict, pairs = _screen(*_inputs(a, b, symbols, {"sigmoid": sigmoid, "g": G}, namespace), symbols, labels)
+    if verdict is not None:
+        return verdict
     progress.at("comparing the expressions as written")
     open_pairs = [p for p in pairs if not _identical(p[1], p[2])]
     if not open_pairs:
-        return Equivalence(True, "identical", f"{labels[0]} and {labels[1]} are identical")
+        return _identical_verdict(labels)
     # a quick look at two random points first: a wrong answer is then rejected at once,
     # without spending the symbolic stage's time on it
     progress.at("evaluating at random points")
@@ -484,25 +514,25 @@ def _identical(ai, bi) -> bool:
 def _symbolic_stage(pairs: list, deadline: float) -> list:
     """Try to prove ``a - b == 0`` for each open pair; return the pairs not proven.
 
-    The stage runs in a child of its own, killed after ``_SYMBOLIC_SHARE`` of the remaining time
-    (at most ``_SYMBOLIC_MAX_SECONDS``), so that the random points still get the rest. Every
-    pair first tries the cheap ``expand(together(a - b))`` (enough for rational functions of
-    exponentials such as sigmoid derivatives), then SymPy's ``a.equals(b)``.
+    The stage gets ``_SYMBOLIC_SHARE`` of the remaining time (at most ``_SYMBOLIC_MAX_SECONDS``),
+    so that the random points still get the rest. It runs under :func:`run_limited`, in the
+    child: a second child would cost a fork per check, and should C code delay this softer
+    limit, the child's own deadline still holds. Every pair first tries the cheap
+    ``expand(together(a - b))`` (enough for rational functions of exponentials such as sigmoid
+    derivatives), then SymPy's ``a.equals(b)``.
     """
     seconds = min(max(deadline - time.monotonic(), 0.0) * _SYMBOLIC_SHARE, _SYMBOLIC_MAX_SECONDS)
-    tried = [k for k, (_, ai, bi) in enumerate(pairs) if _symbolic_is_safe(ai) and _symbolic_is_safe(bi)]
-    if not tried or seconds <= 0:
-        return pairs
+    left = [k for k, (_, ai, bi) in enumerate(pairs) if _symbolic_is_safe(ai) and _symbolic_is_safe(bi)]
+    proven: list = []
 
-    def prove(send):
-        left = list(tried)
+    def prove():
         for zero in (_expand_together_is_zero, _equals):
-            for k in list(left):
+            for k in [k for k in left if k not in proven]:
                 if zero(pairs[k][1], pairs[k][2]):
-                    send(k)
-                    left.remove(k)
+                    proven.append(k)
 
-    _, proven = run_forked(prove, seconds)
+    if left and seconds > 0:
+        run_limited(prove, seconds)
     return [p for k, p in enumerate(pairs) if k not in proven]
 
 
