@@ -286,7 +286,10 @@ def _become_child(pipe: int, deadline: float) -> None:
     # its default action ends the process in the kernel, without waiting for Python code
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     signal.setitimer(signal.ITIMER_REAL, seconds + 0.1)
-    cpu = math.ceil(seconds) + 1   # CPU seconds; the hard limit also stops a child that ignores SIGALRM
+    # CPU seconds; the hard limit also stops a child that ignores SIGALRM (never above the
+    # inherited hard limit, which may not be raised)
+    cpu, hard = math.ceil(seconds) + 1, resource.getrlimit(resource.RLIMIT_CPU)[1]
+    cpu = cpu if hard == resource.RLIM_INFINITY else min(cpu, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
     sys.stdout = sys.stderr = open(os.devnull, "w")  # not ipykernel's streams, whose threads are gone
     gc.freeze()   # the collector leaves the parent's objects alone: no copy of their pages

@@ -551,20 +551,15 @@ def _equals(a, b) -> bool:
 
 
 def _symbolic_is_safe(expr) -> bool:
-    """False for inputs where SymPy could allocate huge polynomials or exact numbers."""
+    """False for inputs where SymPy could fill the memory with huge polynomials."""
     for n, node in enumerate(sympy.preorder_traversal(expr)):
-        if n > _SYMBOLIC_MAX_NODES or _is_numeric_power(node):
+        if n > _SYMBOLIC_MAX_NODES:
             return False
         if isinstance(node, sympy.Pow):
             exp = node.exp
             if exp.is_Rational and max(abs(exp.p), abs(exp.q)) > _SYMBOLIC_MAX_EXPONENT:
                 return False
     return True
-
-
-def _is_numeric_power(node) -> bool:
-    """An unevaluated power of two numbers, such as ``10**(10**8)``: evaluating it may never finish."""
-    return isinstance(node, sympy.Pow) and node.base.is_Number and node.exp.is_Number
 
 
 # --- stage 3: random points -----------------------------------------------------------------
@@ -588,7 +583,7 @@ class _NumericStage:
         exprs = [side for _, ai, bi in pairs for side in (ai, bi)]
         self.syms = sorted(set().union(*(_free_symbols(e) for e in exprs)), key=sympy.default_sort_key)
         self.undefined = _undefined_functions(exprs)
-        self.exprs = exprs if self.undefined else [_doit_if_needed(e) for e in exprs]
+        self.exprs = exprs if self.undefined else [_doit(e) for e in exprs]
         self.rtol = _tolerance(exprs)
 
     def run(self, n_points: int):
@@ -646,16 +641,11 @@ def _undefined_functions(exprs: list) -> dict:
     return dict(sorted(found.items(), key=lambda kv: str(kv[0])))
 
 
-def _doit_if_needed(expr):
-    """Evaluate leftover Derivative/Subs/Integral objects, unless that could build huge numbers."""
-    if (not expr.has(sympy.Derivative, sympy.Subs, sympy.Integral, sympy.Sum, sympy.Product)
-            or any(_is_numeric_power(n) for n in sympy.preorder_traversal(expr))):
-        return expr
-    return _doit(expr)
-
-
 def _doit(expr):
-    """``expr.doit()``, or ``expr`` as it is where that fails."""
+    """Leftover Derivative/Subs/Integral objects evaluated (``expr.doit()``), or ``expr`` as it
+    is where there are none or that fails."""
+    if not expr.has(sympy.Derivative, sympy.Subs, sympy.Integral, sympy.Sum, sympy.Product):
+        return expr
     try:
         return expr.doit()
     except Exception:

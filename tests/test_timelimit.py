@@ -168,3 +168,13 @@ def test_outside_the_main_thread_the_call_stops_waiting_at_the_limit():
     worker.join(10)
     assert out["finished"] == (True, 42)
     assert out["limited"] == (False, None) and out["elapsed"] < slack(0.2)
+
+
+def test_the_child_works_under_a_lower_inherited_cpu_limit():
+    # a hard RLIMIT_CPU may not be raised: the child keeps the one it inherits (in a process of
+    # its own, since this one could not raise it back afterwards)
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_CPU, (30, 30))\n"
+            "from backprop_lab._timelimit import run_forked\n"
+            "print(run_forked(lambda send: send(resource.getrlimit(resource.RLIMIT_CPU)), 100.0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "(True, [[30, 30]])"
