@@ -2,8 +2,10 @@ r"""Whether two expressions are equal: :func:`equivalent` and its verdict :class
 
 ``equivalent(a, b)`` reads both sides (SymPy expressions, numbers, strings or matrices), asks
 SymPy whether ``a - b`` is 0 (``expand(together(...))``, then :meth:`sympy.Expr.equals`), and
-compares the two at random points with :meth:`sympy.Expr.evalf`, all in a forked child that is
-killed at the time limit (:func:`backprop_lab._timelimit.run_forked`). What the course adds:
+compares the two at random points with :meth:`sympy.Expr.evalf`, in a forked child that is
+killed at the time limit (:func:`backprop_lab._timelimit.run_forked`); two SymPy objects of
+different shapes or symbols, or equal as written, are settled in this process, which costs no
+fork (most checks of a notebook's tests are of this kind). What the course adds:
 the verdict says how it was reached and why, in words a student can act on, with the point
 where a wrong answer differs; a generic activation ``g`` is checked through random test
 functions; and a difference is confirmed at higher precision before it is reported. ``from
@@ -111,9 +113,10 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
                namespace: Mapping | None = None, labels: tuple = ("a", "b")) -> Equivalence:
     r"""Decide whether two expressions are mathematically equal, within a hard time limit.
 
-    Three stages, cheapest first, all in a forked child that is killed at the time limit:
+    Three stages, cheapest first, in a forked child that is killed at the time limit:
 
-    1. **identical**: equal as written, or ``a - b`` cancels to 0 on construction;
+    1. **identical**: equal as written (two SymPy objects: checked in this process, without a
+       child), or ``a - b`` cancels to 0 on construction;
     2. **simplify**: ``expand(together(a - b))`` is 0 or :meth:`sympy.Expr.equals` says
        ``a`` equals ``b``, given half of the remaining time and at most 2 s (skipped for very
        large expressions or integer exponents above 1000, where it could exhaust memory);
