@@ -242,8 +242,8 @@ def run_forked(work: Callable, seconds: float) -> tuple[bool, list]:
         status = 1
         try:
             os.close(read_end)
-            _become_child(write_end, deadline)
             try:
+                _become_child(write_end, deadline)
                 work(_send)
                 status = 0
             except BaseException as exc:  # the parent raises it, by name
@@ -281,6 +281,7 @@ def _become_child(pipe: int, deadline: float) -> None:
     if _child["pipe"] is not None:  # a grandchild: its parent's pipe is its parent's business
         os.close(_child["pipe"])
     _child.update(deadline=deadline, pipe=pipe)
+    _frames.clear()   # the parent's run_limited frames: their timers do not exist here
     seconds = max(deadline - time.monotonic(), 0.0)
     # the parent kills at the deadline; should it be gone, the child ends itself: SIGALRM with
     # its default action ends the process in the kernel, without waiting for Python code

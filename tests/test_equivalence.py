@@ -10,6 +10,7 @@ import time
 import pytest
 import sympy
 
+from backprop_lab._timelimit import run_limited
 from backprop_lab.equivalence import Equivalence, equivalent
 from backprop_lab.symbolic import network, sigmoid
 from process_helpers import children
@@ -211,6 +212,16 @@ def test_a_timeout_says_how_far_the_comparison_got():
     assert result.method == "timeout"
     assert "within 0.5 s (stopped while evaluating at random points)" in result.reason
     assert children() == []
+
+
+def test_equivalent_inside_run_limited_keeps_its_symbolic_stage_limit():
+    # SymPy's simplify needs more than its share of the time here; the random points settle it.
+    # The child must not take the caller's run_limited frame, whose timer it does not have, for
+    # its own: its alarm would end the child at the symbolic stage's limit
+    a = sympy.Add(*[sympy.sin(k * x + y) ** 2 for k in range(1, 12)])
+    b = sympy.Add(*[1 - sympy.cos(k * x + y) ** 2 for k in range(1, 12)])
+    finished, result = run_limited(lambda: equivalent(a, b, timeout=3), 20)
+    assert finished and (result.equal, result.method) == (True, "numeric"), result.reason
 
 
 def test_equivalent_works_outside_the_main_thread():
