@@ -1,14 +1,18 @@
 r"""Whether two expressions are equal: :func:`equivalent` and its verdict :class:`Equivalence`.
 
-``equivalent(a, b)`` reads both sides (SymPy expressions, numbers, strings or matrices), tries
-to show symbolically that ``a - b`` is 0, and compares the two at random points in 50-digit
-arithmetic, all within one hard time limit; its docstring has the details. The verdict says
-how it was reached and why, in words a student can act on. ``from backprop_lab.symbolic import
-equivalent, Equivalence`` works as well.
+``equivalent(a, b)`` reads both sides (SymPy expressions, numbers, strings or matrices), asks
+SymPy whether ``a - b`` is 0 (``expand(together(...))``, then :meth:`sympy.Expr.equals`), and
+compares the two at random points with :meth:`sympy.Expr.evalf`, in a forked child that is
+killed at the time limit (:func:`backprop_lab._timelimit.run_forked`); two SymPy objects of
+different shapes or symbols, or equal as written, are settled in this process, which costs no
+fork (most checks of a notebook's tests are of this kind). What the course adds:
+the verdict says how it was reached and why, in words a student can act on, with the point
+where a wrong answer differs; a generic activation ``g`` is checked through random test
+functions; and a difference is confirmed at higher precision before it is reported. ``from
+backprop_lab.symbolic import equivalent, Equivalence`` works as well.
 
-The module follows a call: the public function, reading the inputs, the symbolic stage, then
-the random-point stage. The time limit is :func:`backprop_lab._timelimit.run_limited`, the
-evaluator of the random points :class:`backprop_lab._mpeval.MpEvaluator`.
+The module follows a call: the public function and the verdict sent back by the child,
+reading the inputs, the symbolic stage, then the random-point stage.
 
 >>> import sympy
 >>> from backprop_lab.symbolic import sigmoid
@@ -26,7 +30,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-import mpmath
 import numpy as np
 import sympy
 from sympy.core.function import AppliedUndef
@@ -34,8 +37,7 @@ from sympy.matrices import ImmutableMatrix, MatrixBase
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 from ._course_symbols import G, _symbol_tuple, sigmoid
-from ._mpeval import MpEvaluator, Undefined, bits
-from ._timelimit import run_limited
+from ._timelimit import run_forked, run_limited
 from ._validation import as_index, describe
 
 __all__ = ["Equivalence", "equivalent"]
@@ -54,7 +56,7 @@ class Equivalence:
         ``True``, ``False``, or ``None`` when it could not be decided.
     method : str
         How it was decided: ``"identical"`` (equal as written, or after SymPy's automatic
-        cancellation), ``"simplify"`` (``a - b`` simplifies to 0), ``"numeric"`` (random
+        cancellation), ``"simplify"`` (SymPy shows ``a - b`` is 0), ``"numeric"`` (random
         points), ``"shape"`` (matrix shapes differ), ``"symbols"`` (a side uses a symbol
         outside ``symbols``), ``"timeout"`` (the time limit ran out) or ``"error"``
         (an unexpected internal failure; the reason names it).
@@ -87,17 +89,16 @@ class Equivalence:
 
 #: decimal digits of the numeric stage; the relative tolerance is 10 ** -(_DPS - 20)
 _DPS = 50
-_RTOL = 1e-30
+_RTOL = sympy.Float(1e-30)
 #: the symbolic stage may use this share of the remaining time, and at most this long
 _SYMBOLIC_SHARE = 0.5
 _SYMBOLIC_MAX_SECONDS = 2.0
-#: expressions larger than this (tree nodes) or with larger integer exponents skip it
+#: expressions larger than this (tree nodes) or with larger integer exponents skip it: SymPy
+#: could fill the memory with their polynomials before the time limit stops it
 _SYMBOLIC_MAX_NODES = 4000
 _SYMBOLIC_MAX_EXPONENT = 1000
 #: random points tried before the symbolic stage, to reject wrong answers quickly
 _SCREEN_POINTS = 2
-#: exact integer powers with more bits than this are computed in floating point instead
-_MAX_EXACT_BITS = 100_000
 
 
 class _BadInput(Exception):
@@ -108,32 +109,24 @@ class _BadInput(Exception):
         self.error = error
 
 
-@dataclass
-class _Progress:
-    """What the stages found so far; read when the time limit interrupts them."""
-
-    stage: str = "reading the inputs"
-    agreed: int = 0
-    n_points: int = 0
-
-
 def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed: int = 0, *,
                namespace: Mapping | None = None, labels: tuple = ("a", "b")) -> Equivalence:
     r"""Decide whether two expressions are mathematically equal, within a hard time limit.
 
-    Three stages, cheapest first, all inside one time limit:
+    Three stages, cheapest first, in a forked child that is killed at the time limit:
 
-    1. **identical**: equal as written, or ``a - b`` cancels to 0 on construction;
-    2. **simplify**: ``expand(together(a - b))`` or ``simplify(a - b)`` is 0, given half of
-       the remaining time and at most 2 s (skipped for very large expressions or integer
-       exponents above 1000, where it could exhaust memory);
-    3. **numeric**: both sides evaluated with 50-digit mpmath arithmetic at ``n_points``
-       random points and compared with relative tolerance :math:`10^{-30}` (about
-       :math:`10^{-10}` when the expressions contain floating-point numbers such as 0.1).
-       A difference is confirmed at doubled precision before it is reported, so rounding
-       cannot fake a counterexample. Points where a side is undefined (division by zero,
-       overflow) are replaced by new ones. Undefined functions such as ``g`` are replaced,
-       at every point, by a random smooth test function, so ``g'(in)`` is checked too.
+    1. **identical**: equal as written (two SymPy objects: checked in this process, without a
+       child), or ``a - b`` cancels to 0 on construction;
+    2. **simplify**: ``expand(together(a - b))`` is 0 or :meth:`sympy.Expr.equals` says
+       ``a`` equals ``b``, given half of the remaining time and at most 2 s (skipped for very
+       large expressions or integer exponents above 1000, where it could exhaust memory);
+    3. **numeric**: both sides evaluated with :meth:`sympy.Expr.evalf` at 50 digits at
+       ``n_points`` random points and compared with relative tolerance :math:`10^{-30}`
+       (about :math:`10^{-10}` when the expressions contain floating-point numbers such as
+       0.1). A difference is confirmed at doubled precision before it is reported, so rounding
+       cannot fake a counterexample. Points where a side is undefined (division by zero) are
+       replaced by new ones. Undefined functions such as ``g`` are replaced, at every point,
+       by a random smooth test function, so ``g'(in)`` is checked too.
 
     Two random points are tried before stage 2, so that a wrong answer is rejected at once.
 
@@ -151,11 +144,11 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
         The symbols the answer may use; a side that uses another symbol is not equal
         (method ``"symbols"``). By default every free symbol is allowed.
     timeout : float
-        Seconds for the whole call. In the main thread the limit is hard (a SIGALRM timer;
-        a previous SIGALRM handler and timer are restored afterwards): the call returns
-        within about ``timeout`` + 0.1 s. In other threads (and on Windows) the work runs in
-        a daemon thread and the call stops waiting after ``timeout``; the abandoned work
-        may go on using CPU in the background until it finishes.
+        Seconds for the whole call. The limit is hard: the work runs in a forked child that
+        is killed at the deadline, whatever it computes, so the call returns within about
+        ``timeout`` + 0.1 s, in any thread. Without ``os.fork`` (Windows) it runs in this
+        process, where a long computation in C can delay the limit (see
+        :func:`backprop_lab._timelimit.run_limited`).
     n_points : int
         Random points that must agree for a numeric "equal".
     seed : int
@@ -205,23 +198,25 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
     if namespace is not None and not isinstance(namespace, Mapping):
         raise TypeError(f"namespace must be a mapping of names to symbols, got {describe(namespace)}")
     labels = _check_labels(labels)
-    course = {"sigmoid": sigmoid, "g": G}      # names every string may use
-
     start = time.monotonic()
-    progress = _Progress(n_points=n_points)
-
-    def job():
-        return _decide(a, b, syms, course, namespace or {}, labels, n_points, seed, start + timeout, progress)
-
-    try:
-        finished, result = run_limited(job, timeout)
+    try:  # most checks of a notebook's tests are settled here, without the cost of a child
+        quick = _quick_verdict(a, b, syms, labels)
     except _BadInput as exc:
         raise exc.error from None
-    except Exception as exc:  # never raise on a valid input (RecursionError included): report instead
-        finished, result = True, Equivalence(None, "error", f"could not compare {labels[0]} and {labels[1]}: "
-                                                             f"{type(exc).__name__}: {exc}")
-    if not finished:
-        result = _timeout_result(progress, timeout, labels)
+    if quick is not None:
+        return replace(quick, elapsed=time.monotonic() - start)
+
+    def work(send):
+        _decide(a, b, syms, namespace or {}, labels, n_points, seed, start + timeout, send)
+
+    try:
+        finished, messages = run_forked(work, timeout)
+        result = _received(finished, messages, timeout, n_points, labels)
+    except _BadInput as exc:
+        raise exc.error from None
+    except Exception as exc:  # never raise on a valid input: report instead
+        result = Equivalence(None, "error", f"could not compare {labels[0]} and {labels[1]}: "
+                                            f"{type(exc).__name__}: {exc}")
     return replace(result, elapsed=time.monotonic() - start)
 
 
@@ -248,41 +243,130 @@ def _check_labels(labels) -> tuple:
     return tuple(labels)
 
 
-def _timeout_result(progress: _Progress, timeout: float, labels: tuple) -> Equivalence:
-    partial = ""
-    if progress.agreed:
-        partial = (f"; they agreed at {progress.agreed} of {progress.n_points} random points "
-                   "before time ran out")
+def _decide(a, b, symbols, namespace, labels, n_points, seed, deadline, send) -> None:
+    """In the child: the verdict, sent as ``{"verdict": ...}`` (see :func:`_encode`); before it,
+    ``{"progress": [stage, points agreed]}`` whenever that changes, for a timeout's reason."""
+    try:
+        send({"verdict": _encode(_verdict(a, b, symbols, namespace, labels, n_points, seed, deadline,
+                                          _Progress(send)))})
+    except _BadInput as exc:
+        send({"bad_input": [type(exc.error).__name__, str(exc.error)]})
+    except Exception as exc:  # RecursionError, MemoryError, a SymPy bug: a verdict that names it
+        send({"verdict": {"equal": None, "method": "error", "reason": f"could not compare {labels[0]} and "
+                                                                       f"{labels[1]}: {type(exc).__name__}: {exc}"}})
+
+
+class _Progress:
+    """What the stages have done so far, sent to the parent as it changes."""
+
+    def __init__(self, send):
+        self.send, self.stage, self.agreed = send, "reading the inputs", 0
+
+    def at(self, stage: str) -> None:
+        self.stage = stage
+        self.send({"progress": [stage, self.agreed]})
+
+    def agree(self) -> None:
+        self.agreed += 1
+        self.send({"progress": [self.stage, self.agreed]})
+
+
+def _received(finished: bool, messages: list, timeout: float, n_points: int, labels: tuple) -> Equivalence:
+    """The verdict from what the child sent (data only: a child is not trusted to send code)."""
+    stage, agreed = "reading the inputs", 0
+    for message in messages:
+        if "verdict" in message:
+            return _decode(message["verdict"])
+        if "bad_input" in message:
+            kind, text = message["bad_input"]
+            raise _BadInput((ValueError if kind == "ValueError" else TypeError)(text))
+        stage, agreed = message["progress"]
+    if finished:  # the child ended without a verdict: it died (out of memory, say)
+        return Equivalence(None, "error", f"could not compare {labels[0]} and {labels[1]}: the comparison "
+                                          "ended without a verdict")
+    partial = f"; they agreed at {agreed} of {n_points} random points before time ran out" if agreed else ""
     return Equivalence(None, "timeout", f"could not decide whether {labels[0]} equals {labels[1]} "
-                                        f"within {timeout:g} s (stopped while {progress.stage}){partial}")
+                                        f"within {timeout:g} s (stopped while {stage}){partial}")
 
 
-def _decide(a, b, symbols, course, namespace, labels, n_points, seed, deadline, progress) -> Equivalence:
-    A, B = _inputs(a, b, symbols, course, namespace)
+def _encode(verdict: Equivalence) -> dict:
+    """The verdict as JSON data: symbols as (name, assumptions), numbers as (real, imaginary) strings."""
+    data = {"equal": verdict.equal, "method": verdict.method, "reason": verdict.reason, "entry": verdict.entry}
+    if verdict.point is not None:
+        data["point"] = [[s.name, s.assumptions0, _number_text(v)] for s, v in verdict.point.items()]
+        data["values"] = [_number_text(v) for v in verdict.values]
+    return data
+
+
+def _decode(data: dict) -> Equivalence:
+    point = values = None
+    if data.get("point") is not None:
+        point = {sympy.Symbol(name, **assumptions): _number(text) for name, assumptions, text in data["point"]}
+        values = tuple(_number(text) for text in data["values"])
+    entry = tuple(data["entry"]) if data.get("entry") is not None else None
+    return Equivalence(data["equal"], data["method"], data["reason"], point, values, entry)
+
+
+def _number_text(v) -> list:
+    re, im = sympy.N(v, _DPS).as_real_imag()
+    return [str(re), str(im)]
+
+
+def _number(text: list):
+    re, im = (sympy.Float(t, _DPS) for t in text)
+    return re if im == 0 else re + sympy.I * im
+
+
+def _quick_verdict(a, b, symbols, labels) -> Equivalence | None:
+    """The verdict for two SymPy objects whose shapes or symbols differ, or that are equal as
+    written; None when that takes the stages (or a string must be parsed). It runs in this
+    process: it compares trees and builds no new numbers, so nothing in it can take long."""
+    if not all(isinstance(side, (sympy.Expr, MatrixBase)) for side in (a, b)):
+        return None
+    verdict, pairs = _screen(_to_sympy(a, "a", {}), _to_sympy(b, "b", {}), symbols, labels)
+    return verdict
+
+
+def _screen(A, B, symbols, labels) -> tuple:
+    """``(verdict, pairs)``: a verdict from the shapes, the symbols or equality as written, or
+    None and the pairs of entries, their symbols unified."""
     mismatch = _shape_mismatch(A, B, labels)
     if mismatch is not None:
-        return mismatch
+        return mismatch, None
     pairs = _unify_symbols(_entry_pairs(A, B), symbols)
     if symbols is not None:
         extra = _unexpected_symbols(pairs, symbols, labels)
         if extra is not None:
-            return extra
-    progress.stage = "comparing the expressions as written"
+            return extra, pairs
+    if all(ai == bi for _, ai, bi in pairs):
+        return _identical_verdict(labels), pairs
+    return None, pairs
+
+
+def _identical_verdict(labels) -> Equivalence:
+    return Equivalence(True, "identical", f"{labels[0]} and {labels[1]} are identical")
+
+
+def _verdict(a, b, symbols, namespace, labels, n_points, seed, deadline, progress) -> Equivalence:
+    verdict, pairs = _screen(*_inputs(a, b, symbols, {"sigmoid": sigmoid, "g": G}, namespace), symbols, labels)
+    if verdict is not None:
+        return verdict
+    progress.at("comparing the expressions as written")
     open_pairs = [p for p in pairs if not _identical(p[1], p[2])]
     if not open_pairs:
-        return Equivalence(True, "identical", f"{labels[0]} and {labels[1]} are identical")
+        return _identical_verdict(labels)
     # a quick look at two random points first: a wrong answer is then rejected at once,
     # without spending the symbolic stage's time on it
-    progress.stage = "evaluating at random points"
+    progress.at("evaluating at random points")
     numeric = _NumericStage(open_pairs, seed, progress)
     found = numeric.run(min(_SCREEN_POINTS, n_points))
     if found is not None:
         return _counterexample(*found, labels)
-    progress.stage = "simplifying a − b"
+    progress.at("simplifying a − b")
     open_pairs = _symbolic_stage(open_pairs, deadline)
     if not open_pairs:
         return Equivalence(True, "simplify", f"{labels[0]} − {labels[1]} simplifies to 0")
-    progress.stage = "evaluating at random points"
+    progress.at("evaluating at random points")
     numeric.set_pairs(open_pairs)
     found = numeric.run(n_points)
     if found is not None:
@@ -346,13 +430,10 @@ def _matrix(m: MatrixBase, name: str) -> ImmutableMatrix:
 
 
 def _parse(text: str, name: str, names: dict):
-    """Parse a string without letting SymPy compute enormous exact numbers (see _evaluate)."""
     if not text.strip():
         raise _BadInput(ValueError(f"{name} is an empty string; expected an expression such as 'x*(1 - x)'"))
     try:
-        raw = parse_expr(text, local_dict=dict(names),
-                         transformations=standard_transformations + (convert_xor,), evaluate=False)
-        expr = _evaluate(raw)
+        expr = parse_expr(text, local_dict=dict(names), transformations=standard_transformations + (convert_xor,))
     except (RecursionError, MemoryError):
         raise  # too big rather than wrong: reported as undecided, not as a parse error
     except Exception as exc:
@@ -366,30 +447,6 @@ def _parse(text: str, name: str, names: dict):
         raise _BadInput(ValueError(f"{name}={text!r} parses to an object of type {type(expr).__name__}, "
                                    "not an expression"))
     return expr
-
-
-def _evaluate(expr):
-    """Evaluate a tree parsed with ``evaluate=False``, bottom up.
-
-    A power of exact numbers whose result would have more than ``_MAX_EXACT_BITS`` bits
-    (``10**(10**8)``) is computed as a 60-digit float instead: exact big-integer arithmetic
-    runs in C, where the time limit cannot interrupt it.
-    """
-    if isinstance(expr, MatrixBase):
-        return expr.applyfunc(_evaluate)
-    if not isinstance(expr, sympy.Basic) or not expr.args:
-        return expr
-    args = [_evaluate(arg) for arg in expr.args]
-    if isinstance(expr, sympy.Pow) and _exact_power_too_big(*args):
-        return sympy.Float(args[0], 60) ** args[1]
-    return expr.func(*args)
-
-
-def _exact_power_too_big(base, exp) -> bool:
-    if not (isinstance(base, sympy.Rational) and isinstance(exp, sympy.Rational)) or base in (0, 1, -1):
-        return False
-    bits = max(abs(base.p).bit_length(), abs(base.q).bit_length())
-    return abs(exp) * bits > _MAX_EXACT_BITS
 
 
 def _shape_mismatch(A, B, labels) -> Equivalence | None:
@@ -460,59 +517,52 @@ def _identical(ai, bi) -> bool:
 def _symbolic_stage(pairs: list, deadline: float) -> list:
     """Try to prove ``a - b == 0`` for each open pair; return the pairs not proven.
 
-    The stage gets ``_SYMBOLIC_SHARE`` of the remaining time, at most ``_SYMBOLIC_MAX_SECONDS``,
-    shared among the pairs. Each pair first tries the cheap ``expand(together(a - b))``
-    (enough for rational functions of exponentials such as sigmoid derivatives), then
-    ``simplify``.
+    The stage gets ``_SYMBOLIC_SHARE`` of the remaining time (at most ``_SYMBOLIC_MAX_SECONDS``),
+    so that the random points still get the rest. It runs under :func:`run_limited`, in the
+    child: a second child would cost a fork per check, and should C code delay this softer
+    limit, the child's own deadline still holds. Every pair first tries the cheap
+    ``expand(together(a - b))`` (enough for rational functions of exponentials such as sigmoid
+    derivatives), then SymPy's ``a.equals(b)``.
     """
-    now = time.monotonic()
-    stage_end = now + min(max(deadline - now, 0.0) * _SYMBOLIC_SHARE, _SYMBOLIC_MAX_SECONDS)
-    open_pairs = []
-    for k, pair in enumerate(pairs):
-        share = max(stage_end - time.monotonic(), 0.0) / (len(pairs) - k)
-        if not (share > 0 and _symbolic_is_safe(pair[1]) and _symbolic_is_safe(pair[2])
-                and _proves_zero(pair[1] - pair[2], share)):
-            open_pairs.append(pair)
-    return open_pairs
+    seconds = min(max(deadline - time.monotonic(), 0.0) * _SYMBOLIC_SHARE, _SYMBOLIC_MAX_SECONDS)
+    left = [k for k, (_, ai, bi) in enumerate(pairs) if _symbolic_is_safe(ai) and _symbolic_is_safe(bi)]
+    proven: list = []
+
+    def prove():
+        for zero in (_expand_together_is_zero, _equals):
+            for k in [k for k in left if k not in proven]:
+                if zero(pairs[k][1], pairs[k][2]):
+                    proven.append(k)
+
+    if left and seconds > 0:
+        run_limited(prove, seconds)
+    return [p for k, p in enumerate(pairs) if k not in proven]
 
 
-def _proves_zero(d, seconds: float) -> bool:
-    """Whether ``expand(together(d))`` (given a quarter of ``seconds``) or ``simplify(d)`` is 0."""
-    for rewrite, part in ((_expand_together, 0.25), (sympy.simplify, 1.0)):
-        finished, zero = run_limited(lambda: _rewrites_to_zero(rewrite, d), seconds * part)
-        if finished and zero:
-            return True
-    return False
-
-
-def _expand_together(d):
-    return sympy.expand(sympy.together(d))
-
-
-def _rewrites_to_zero(rewrite, d) -> bool:
+def _expand_together_is_zero(a, b) -> bool:
     try:
-        return rewrite(d) == 0
+        return sympy.expand(sympy.together(a - b)) == 0
     except Exception:  # a failing rewrite just leaves the next attempt
         return False
 
 
+def _equals(a, b) -> bool:
+    try:
+        return a.equals(b) is True
+    except Exception:
+        return False
+
+
 def _symbolic_is_safe(expr) -> bool:
-    """False for inputs where simplify could allocate huge polynomials or exact numbers."""
+    """False for inputs where SymPy could fill the memory with huge polynomials."""
     for n, node in enumerate(sympy.preorder_traversal(expr)):
         if n > _SYMBOLIC_MAX_NODES:
-            return False
-        if _is_numeric_power(node):
             return False
         if isinstance(node, sympy.Pow):
             exp = node.exp
             if exp.is_Rational and max(abs(exp.p), abs(exp.q)) > _SYMBOLIC_MAX_EXPONENT:
                 return False
     return True
-
-
-def _is_numeric_power(node) -> bool:
-    """An unevaluated power of two numbers, such as ``10**(10**8)``: evaluating it may never finish."""
-    return isinstance(node, sympy.Pow) and node.base.is_Number and node.exp.is_Number
 
 
 # --- stage 3: random points -----------------------------------------------------------------
@@ -526,7 +576,6 @@ class _NumericStage:
 
     def __init__(self, pairs: list, seed: int, progress: _Progress):
         self.rng = random.Random(seed)
-        self.ctx = mpmath.MPContext()  # private: the global mpmath precision is never touched
         self.progress = progress
         self.counts = {_UNDEFINED: 0, _UNSURE: 0, "a": 0, "b": 0, "both": 0}
         self.attempts = 0
@@ -537,29 +586,29 @@ class _NumericStage:
         exprs = [side for _, ai, bi in pairs for side in (ai, bi)]
         self.syms = sorted(set().union(*(_free_symbols(e) for e in exprs)), key=sympy.default_sort_key)
         self.undefined = _undefined_functions(exprs)
-        self.exprs = exprs if self.undefined else [_doit_if_needed(e) for e in exprs]
+        self.exprs = exprs if self.undefined else [_doit(e) for e in exprs]
         self.rtol = _tolerance(exprs)
 
     def run(self, n_points: int):
         """Sample until ``n_points`` points agree or the attempts run out.
 
-        Returns ``(entry, point, va, vb, tests, ctx)`` for a counterexample, else None.
+        Returns ``(entry, point, va, vb, tests)`` for a counterexample, else None.
         """
         while self.progress.agreed < n_points and self.attempts < 4 * n_points + 8:
             self.attempts += 1
-            point = _sample(self.syms, self.rng, self.ctx)
+            point = _sample(self.syms, self.rng)
             tests = _random_functions(self.undefined, self.rng)
             exprs = [_concretize(e, tests) for e in self.exprs] if tests else self.exprs
-            verdict = _compare_point(exprs, point, self.ctx, self.rtol)
+            verdict = _compare_point(exprs, point, self.rtol)
             if verdict[0] == _AGREE:
-                self.progress.agreed += 1
+                self.progress.agree()
             elif verdict[0] == _DIFFER:
                 k, va, vb = verdict[1:]
                 # name only the symbols this entry depends on: a message listing every symbol of
                 # a network would bury the few that matter
                 used = _free_symbols(self.pairs[k][1]) | _free_symbols(self.pairs[k][2])
                 point = {s: v for s, v in point.items() if s in used}
-                return self.pairs[k][0], point, va, vb, tests, self.ctx
+                return self.pairs[k][0], point, va, vb, tests
             else:
                 self.counts[verdict[0]] += 1
                 if verdict[0] == _UNDEFINED:
@@ -595,16 +644,11 @@ def _undefined_functions(exprs: list) -> dict:
     return dict(sorted(found.items(), key=lambda kv: str(kv[0])))
 
 
-def _doit_if_needed(expr):
-    """Evaluate leftover Derivative/Subs/Integral objects, unless that could build huge numbers."""
-    if (not expr.has(sympy.Derivative, sympy.Subs, sympy.Integral, sympy.Sum, sympy.Product)
-            or any(_is_numeric_power(n) for n in sympy.preorder_traversal(expr))):
-        return expr
-    return _doit(expr)
-
-
 def _doit(expr):
-    """``expr.doit()``, or ``expr`` as it is where that fails."""
+    """Leftover Derivative/Subs/Integral objects evaluated (``expr.doit()``), or ``expr`` as it
+    is where there are none or that fails."""
+    if not expr.has(sympy.Derivative, sympy.Subs, sympy.Integral, sympy.Sum, sympy.Product):
+        return expr
     try:
         return expr.doit()
     except Exception:
@@ -634,47 +678,36 @@ def _concretize(expr, tests: dict):
     return _doit(expr)
 
 
-def _tolerance(exprs: list) -> float:
+def _tolerance(exprs: list):
     """1e-30, or about 1e-10 when a float (known to ~16 digits) appears in the expressions."""
     precs = [f._prec for e in exprs for f in e.atoms(sympy.Float)]
     if not precs:
         return _RTOL
-    return max(_RTOL, 2.0 ** (-min(precs) + 20))
+    return max(_RTOL, sympy.Float(2.0 ** (-min(precs) + 20)))
 
 
-def _sample(syms: list, rng: random.Random, ctx) -> dict:
-    """Random real values (positive/negative/integer as the symbols' assumptions say)."""
-    ctx.prec = nbits = bits(_DPS)
+def _sample(syms: list, rng: random.Random) -> dict:
+    """Random real values (positive/negative/integer as the symbols' assumptions say): Python
+    ints and floats, so that every precision evaluates at exactly the same point."""
     point = {}
     for s in syms:
         if s.is_integer:
             lo = 1 if s.is_positive else 0 if s.is_nonnegative else -9
             hi = -1 if s.is_negative else 0 if s.is_nonpositive else 9
-            point[s] = ctx.mpf(rng.randint(lo, hi))
+            point[s] = rng.randint(lo, hi)
             continue
-        u = ctx.mpf(rng.getrandbits(nbits)) / 2 ** nbits
-        size = ctx.power(10, -1 + 1.7 * u)                   # 0.1 .. 5, log-uniform
-        if s.is_nonnegative:
-            sign = 1
-        elif s.is_nonpositive:
-            sign = -1
-        else:
-            sign = rng.choice((-1, 1))
+        size = 10 ** (-1 + 1.7 * rng.random())               # 0.1 .. 5, log-uniform
+        sign = 1 if s.is_nonnegative else -1 if s.is_nonpositive else rng.choice((-1, 1))
         point[s] = sign * size
     return point
 
 
-def _compare_point(exprs: list, point: dict, ctx, rtol: float) -> tuple:
+def _compare_point(exprs: list, point: dict, rtol) -> tuple:
     """Compare every pair at one point: ``(_AGREE,)``, ``(_DIFFER, k, va, vb)``, ``(_UNSURE,)``
-    or ``(_UNDEFINED, side)``.
-
-    Each pair is evaluated at 50 digits; if the values are not close, at 100 and then 200
-    digits. A difference that stays put as precision grows is real; one that shrinks with
-    the precision is rounding error of a true zero.
-    """
+    or ``(_UNDEFINED, side)``."""
     verdict = (_AGREE,)
     for k in range(0, len(exprs), 2):
-        result = _compare_pair(exprs[k], exprs[k + 1], point, ctx, rtol)
+        result = _compare_pair(exprs[k], exprs[k + 1], point, rtol)
         if result[0] == _DIFFER:
             return (_DIFFER, k // 2, *result[1:])
         if result[0] != _AGREE and verdict[0] == _AGREE:
@@ -682,12 +715,14 @@ def _compare_point(exprs: list, point: dict, ctx, rtol: float) -> tuple:
     return verdict
 
 
-def _compare_pair(ea, eb, point: dict, ctx, rtol: float) -> tuple:
+def _compare_pair(ea, eb, point: dict, rtol) -> tuple:
+    """One pair at 50 digits; if the values are not close, at 100 and then 200 digits. A
+    difference that stays put as precision grows is real; one that shrinks with the precision
+    is rounding error of a true zero."""
     previous = None
     for dps in (_DPS, 2 * _DPS, 4 * _DPS):
-        ctx.prec = bits(dps)
-        evaluate = MpEvaluator(ctx, point)
-        va, vb = _value(evaluate, ea), _value(evaluate, eb)
+        at = {s: sympy.Float(v, dps) if isinstance(v, float) else sympy.Integer(v) for s, v in point.items()}
+        va, vb = _value(ea, at, dps), _value(eb, at, dps)
         if va is None or vb is None:
             if previous is not None:
                 return (_UNSURE,)
@@ -696,47 +731,45 @@ def _compare_pair(ea, eb, point: dict, ctx, rtol: float) -> tuple:
         if diff <= rtol * max(abs(va), abs(vb)):
             return (_AGREE,)
         if previous is not None:
-            if diff <= previous * ctx.mpf(2) ** (-bits(dps) // 4):
+            if diff <= previous * sympy.Rational(1, 10 ** (dps // 4)):
                 return (_AGREE,)       # vanishes as the precision grows: rounding error of a zero
-            if abs(diff - previous) <= ctx.mpf(10) ** -6 * diff:
+            if abs(diff - previous) <= sympy.Float(1e-6) * diff:
                 return (_DIFFER, va, vb)
         previous = diff
     return (_UNSURE,)
 
 
-def _value(evaluate, expr):
+def _value(expr, at: dict, dps: int):
+    """``expr`` at the point ``at`` (``{Symbol: Float}``) to ``dps`` digits, or None where it has
+    no finite value. The Floats are put in with ``xreplace``, where SymPy evaluates each subtree
+    once (``evalf(subs=...)`` would evaluate a network's shared ``in`` again at every use);
+    ``evalf`` then evaluates what is left, such as ``sqrt(2)``."""
     try:
-        return evaluate(expr)
-    except (Undefined, ArithmeticError, ValueError, TypeError, RecursionError):
+        v = expr.xreplace(at).evalf(dps)
+    except (ArithmeticError, ValueError, TypeError, RecursionError):
         return None
+    if not v.is_number or v.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        return None
+    re, im = v.as_real_imag()
+    if not all(isinstance(part, (sympy.Float, sympy.Integer, sympy.Rational)) for part in (re, im)):
+        return None
+    return v
 
 
-def _counterexample(entry, point: dict, va, vb, tests: dict, ctx, labels: tuple) -> Equivalence:
+def _counterexample(entry, point: dict, va, vb, tests: dict, labels: tuple) -> Equivalence:
     la, lb = labels
-    where = ", ".join(f"{s} = {_fmt(ctx, v, 6)}" for s, v in point.items()) or "every point"
+    where = ", ".join(f"{s} = {_fmt(v, 6)}" for s, v in point.items()) or "every point"
     reason = f"{la} and {lb} differ"
     if entry is not None:
         reason += f" in entry {list(entry)}"
-    reason += (f": at {where}, {la} = {_fmt(ctx, va, 8)} but {lb} = {_fmt(ctx, vb, 8)} "
-               f"(difference {_fmt(ctx, va - vb, 4)})")
+    reason += (f": at {where}, {la} = {_fmt(va, 8)} but {lb} = {_fmt(vb, 8)} "
+               f"(difference {_fmt(va - vb, 4)})")
     if tests:
         funcs = "; ".join(f"{f}({', '.join(map(str, lam.variables))}) = {lam.expr}" for f, lam in tests.items())
         reason += f" (with the test function {funcs})"
-    return Equivalence(False, "numeric", reason,
-                       point={s: _to_sympy_number(v) for s, v in point.items()},
-                       values=(_to_sympy_number(va), _to_sympy_number(vb)), entry=entry)
+    return Equivalence(False, "numeric", reason, point={s: sympy.Float(v, _DPS) for s, v in point.items()},
+                       values=(va, vb), entry=entry)
 
 
-def _fmt(ctx, v, digits: int) -> str:
-    """A value for a message; astronomically large or small ones as a power of ten."""
-    if v != 0 and abs(ctx.mag(v)) > 10_000:
-        return f"about 10^({ctx.nstr(ctx.log10(abs(v)), 6)})"
-    return ctx.nstr(v, digits)
-
-
-def _to_sympy_number(v):
-    if hasattr(v, "_mpc_"):
-        return sympy.Float(v.real._mpf_, _DPS) + sympy.I * sympy.Float(v.imag._mpf_, _DPS)
-    return sympy.Float(v._mpf_, _DPS)
-
-
+def _fmt(v, digits: int) -> str:
+    return str(sympy.N(v, digits))

@@ -28,9 +28,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "backprop_lab"
 
 LAYERS = {
-    "core": ("", "_fence", "_validation", "_argtypes", "activations", "losses", "mlp", "trace", "training",
-             "gradcheck", "datasets", "examples"),
-    "symbolic": ("_course_symbols", "_mpeval", "_timelimit", "equivalence", "symbolic"),
+    "core": ("", "_fence", "_validation", "_argtypes", "_timelimit", "activations", "losses", "mlp", "trace",
+             "training", "gradcheck", "datasets", "examples"),
+    "symbolic": ("_course_symbols", "equivalence", "symbolic"),
     "lecture": ("stepthrough", "plots", "widgets"),
     "grading": ("grading",),
     "instructor": ("instructor",),

@@ -1,6 +1,7 @@
 """Tests of backprop_lab.equivalence: the verdicts of equivalent(), its errors on bad input,
 and that it returns within its time limit whatever the input."""
 
+import os
 import subprocess
 import sys
 import threading
@@ -9,8 +10,10 @@ import time
 import pytest
 import sympy
 
+from backprop_lab._timelimit import run_limited
 from backprop_lab.equivalence import Equivalence, equivalent
 from backprop_lab.symbolic import network, sigmoid
+from process_helpers import children
 
 x, y, z = sympy.symbols("x y z")
 
@@ -190,6 +193,37 @@ def test_slow_evaluation_times_out_without_raising():
         assert result.method == "timeout" and "0.2 s" in result.reason
 
 
+def test_work_in_c_is_stopped_at_the_deadline_with_the_courses_message():
+    # parsing computes 10**(10**8) exactly: minutes in C, in one bytecode, where no Python
+    # signal handler runs; only killing the process that computes it stops it
+    start = time.monotonic()
+    result = equivalent("10**(10**8) * x", "x", timeout=1, labels=("your answer", "the expected answer"))
+    assert time.monotonic() - start < slack(1.0)
+    assert result.equal is None and result.method == "timeout" and not result
+    assert result.reason == ("could not decide whether your answer equals the expected answer within 1 s "
+                             "(stopped while reading the inputs)")
+    assert children() == []
+
+
+def test_a_timeout_says_how_far_the_comparison_got():
+    # too big for the symbolic stage; every random point is ~0.2 s of sines at 50 digits
+    big = sympy.Add(*[sympy.sin(k * x) * sympy.cos(y / k) for k in range(1, 1001)])
+    result = equivalent(big, big + sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1, timeout=0.5)
+    assert result.method == "timeout"
+    assert "within 0.5 s (stopped while evaluating at random points)" in result.reason
+    assert children() == []
+
+
+def test_equivalent_inside_run_limited_keeps_its_symbolic_stage_limit():
+    # SymPy's simplify needs more than its share of the time here; the random points settle it.
+    # The child must not take the caller's run_limited frame, whose timer it does not have, for
+    # its own: its alarm would end the child at the symbolic stage's limit
+    a = sympy.Add(*[sympy.sin(k * x + y) ** 2 for k in range(1, 12)])
+    b = sympy.Add(*[1 - sympy.cos(k * x + y) ** 2 for k in range(1, 12)])
+    finished, result = run_limited(lambda: equivalent(a, b, timeout=3), 20)
+    assert finished and (result.equal, result.method) == (True, "numeric"), result.reason
+
+
 def test_equivalent_works_outside_the_main_thread():
     out = {}
     worker = threading.Thread(target=lambda: out.update(
@@ -207,3 +241,54 @@ def test_importing_equivalence_first_works():
     code = ("import backprop_lab.equivalence as e; from backprop_lab.symbolic import Equivalence, equivalent; "
             "assert equivalent is e.equivalent and Equivalence is e.Equivalence")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --- in the grading kernel, under the guard -----------------------------------------------------
+
+STUDENT_CELL = """
+import os, time, sympy
+from backprop_lab.symbolic import equivalent, sigmoid
+x = sympy.Symbol("x")
+verdicts = [equivalent(sympy.diff(sigmoid(x), x), sigmoid(x) * (1 - sigmoid(x))),
+            equivalent(sigmoid(x) * (1 + sigmoid(x)), sigmoid(x) * (1 - sigmoid(x))),
+            equivalent("10**(10**8) * x", "x", timeout=1)]
+try:
+    os.fork()
+    forked = "forked"
+except PermissionError as exc:
+    forked = str(exc)
+guard = __import__("sys").modules["backprop_lab.grading.guard"]
+print(repr(([(v.equal, v.method) for v in verdicts], guard.installed(), guard._guard.blocked, forked,
+            open(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read())))
+"""
+
+
+@pytest.mark.kernel
+def test_a_students_cell_can_use_equivalent_in_the_guarded_grading_kernel():
+    # the cell is the student's code (an IPython cell is in no trusted folder): the guard refuses
+    # it os.fork, but lets the library's own time limit fork and kill its child for it
+    from jupyter_client import KernelManager
+
+    class GuardedKernel(KernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return [sys.executable, "-P", "-m", "backprop_lab.grading.kernel", "-f", self.connection_file]
+
+    km = GuardedKernel()
+    km.start_kernel(env={**os.environ})
+    try:
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        out = []
+        reply = kc.execute_interactive(STUDENT_CELL, timeout=120, output_hook=lambda msg: out.append(msg))
+        assert reply["content"]["status"] == "ok", reply["content"]
+        text = "".join(m["content"].get("text", "") for m in out if m["msg_type"] == "stream")
+        verdicts, installed, blocked, forked, left = eval(text)
+        assert installed
+        assert verdicts == [(True, "simplify"), (False, "numeric"), (None, "timeout")]
+        assert blocked[:-1] == [] and len(blocked) == 1 and blocked[0].startswith("os.fork (forking)")
+        assert "forking is not allowed in a submission" in forked
+        assert left.split() == []
+        kc.stop_channels()
+    finally:
+        km.shutdown_kernel(now=True)

@@ -8,7 +8,9 @@ try to. It makes tampering visible to the grader outside the kernel
    starts ipykernel and records the grading state (:func:`.state.kernel_world`): Python's and
    IPython's execution machinery, NumPy and this package. It also adds an audit hook
    (PEP 578, which Python code cannot remove) that refuses the interfaces no answer needs:
-   trace and profile functions, ``ctypes``, new processes and signals to others,
+   trace and profile functions, ``ctypes``, new processes and signals to others (but for the
+   child that the library's hard time limit forks for SymPy's work and kills,
+   :func:`backprop_lab._timelimit.run_forked`),
    ``gc``'s object graph, new code objects, rewriting a function's code, more audit hooks,
    and the deep-learning frameworks whose autograd would do a whole task (``torch``, ...).
 2. **Before each test.** The grader wraps every graded test cell it sends between a
@@ -36,7 +38,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from .. import _fence
+from .. import _fence, _timelimit
 from .state import Change, World, kernel_world
 
 __all__ = ["install", "attach", "begin_test", "seal", "expect_answers", "probe", "SEAL_MIME", "installed"]
@@ -73,6 +75,10 @@ _STACK = frozenset({"sys.settrace", "sys.setprofile", "os.fork", "os.forkpty", "
                     "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at", "ctypes.PyObj_FromPtr",
                     "ctypes.call_function", "ctypes.create_string_buffer", "ctypes.create_unicode_buffer",
                     "ctypes.set_errno", "ctypes.get_errno"})
+#: the library's hard time limit forks a copy of the kernel for SymPy's work and kills it at the
+#: deadline; it may, even when a student's cell called it (``equivalent`` in an answer cell):
+#: only that function, which forks and kills nothing but its own child (the pid stays local)
+_OWN_CHILD = (frozenset({"os.fork", "os.kill"}), _timelimit.run_forked.__code__)
 _SETATTR = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__class__", "__bases__"})
 # frameworks whose autograd does a whole backward pass; nothing in the course imports them
 _FRAMEWORKS = frozenset({"torch", "tensorflow", "jax", "jaxlib", "keras", "autograd", "mxnet", "paddle", "theano",
@@ -106,6 +112,8 @@ def _audit(event: str, args: tuple) -> None:
     if event == "sys.addaudithook":
         if _guard.installed:
             _refuse(event, sys._getframe(1))
+        return
+    if event in _OWN_CHILD[0] and sys._getframe(1).f_code is _OWN_CHILD[1]:
         return
     if event in _STACK:
         whole = True
