@@ -38,7 +38,7 @@ from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transfo
 
 from ._course_symbols import G, _symbol_tuple, sigmoid
 from ._timelimit import run_forked, run_limited
-from ._validation import as_index, describe
+from ._validation import as_count, as_index, as_positive, describe, is_real
 
 __all__ = ["Equivalence", "equivalent"]
 
@@ -190,8 +190,8 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
     >>> r.equal, r.method
     (False, 'numeric')
     """
-    timeout = _check_timeout(timeout)
-    n_points = _check_positive_int(n_points, "n_points")
+    timeout = as_positive(timeout, "timeout", "seconds")
+    n_points = as_count(n_points, "n_points", 1, "random points to evaluate at")
     seed = as_index(seed, "seed")
     syms = None if symbols is None else _symbol_tuple(
         symbols if not isinstance(symbols, MatrixBase) else list(symbols), "symbols")
@@ -218,21 +218,6 @@ def equivalent(a, b, symbols=None, timeout: float = 5.0, n_points: int = 8, seed
         result = Equivalence(None, "error", f"could not compare {labels[0]} and {labels[1]}: "
                                             f"{type(exc).__name__}: {exc}")
     return replace(result, elapsed=time.monotonic() - start)
-
-
-def _check_timeout(timeout) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.integer, np.floating)):
-        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__} {timeout!r}")
-    if not (math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"timeout must be a positive finite number of seconds, got {timeout!r}")
-    return float(timeout)
-
-
-def _check_positive_int(n, name: str) -> int:
-    n = as_index(n, name, "a positive integer")
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
-    return n
 
 
 def _check_labels(labels) -> tuple:
@@ -441,7 +426,7 @@ def _parse(text: str, name: str, names: dict):
                                    f"({type(exc).__name__}: {exc})")) from None
     if isinstance(expr, MatrixBase):
         return _matrix(expr, name)
-    if isinstance(expr, (int, float)) and not isinstance(expr, bool):
+    if is_real(expr):
         return sympy.sympify(expr)
     if not isinstance(expr, sympy.Expr):
         raise _BadInput(ValueError(f"{name}={text!r} parses to an object of type {type(expr).__name__}, "
