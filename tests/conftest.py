@@ -61,12 +61,19 @@ def run_all(jobs: dict, workers: int = os.cpu_count() or 1) -> dict:
 
 # --- test tiers -------------------------------------------------------------------------------------
 # `slow` is what the fast tier (-m "not slow") leaves out. The finer tiers say why a test is slow, and
-# each implies `slow`, so a module or test needs only its tier: kernel, nbgrader, postgres, browser.
-TIERS = ("kernel", "nbgrader", "postgres", "browser")
+# each implies `slow`, so a module or test needs only its tier: kernel, nbgrader, postgres, browser,
+# stress. A `stress` test repeats a scenario many times to catch a rare fault: it runs only when
+# a -m expression names it (`python -m pytest -m stress`); the plain run has the same test once.
+TIERS = ("kernel", "nbgrader", "postgres", "browser", "stress")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
 def pytest_collection_modifyitems(config, items):
+    if not re.search(r"\bstress\b", config.getoption("markexpr", "") or ""):
+        stress = [item for item in items if item.get_closest_marker("stress")]
+        if stress:
+            config.hook.pytest_deselected(items=stress)
+            items[:] = [item for item in items if not item.get_closest_marker("stress")]
     for item in items:
         # the session fixture `run` above executes notebooks in real kernels
         defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get("run")
