@@ -4,7 +4,6 @@ kernel, nbgrader, server or browser, and this file makes sure it stays so."""
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
@@ -24,10 +23,21 @@ def notebook_ids(nbs=NOTEBOOKS):
     return [str(nb) for nb in nbs]
 
 
-@functools.lru_cache(maxsize=None)
+_executed: dict = {}  # path -> Run, for the session
+
+
 def executed(path: str):
-    """Run a notebook in a fresh kernel (cached for the session)."""
-    return run_notebook(Path(path))
+    """Run a notebook in a fresh kernel (once per session)."""
+    if path not in _executed:
+        _executed[path] = run_notebook(Path(path))
+    return _executed[path]
+
+
+def execute_all(paths) -> None:
+    """Run those of the notebooks ``paths`` that this session has not run yet, each in its own
+    kernel, one per core (as ``executed`` would, one after the other)."""
+    todo = [p for p in dict.fromkeys(map(str, paths)) if p not in _executed]
+    _executed.update(run_all({p: (Path(p), None) for p in todo}))
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +45,15 @@ def run():
     return lambda path: executed(str(path))
 
 
-def selected(request, param: str) -> list:
-    """The values of the parameter ``param`` among the tests of the requesting module that this
-    session runs (after ``-k``): a module fixture that runs notebooks for all of them runs only
-    what is selected."""
+def selected(request, param: str, test=None) -> list:
+    """The values of the parameter ``param`` among the tests of the requesting module (or only
+    of the test function ``test``) that this session runs (after ``-k``): a module fixture that
+    runs notebooks for all of them runs only what is selected."""
     out = []
     for item in request.session.items:
         if getattr(item, "module", None) is not request.module:
+            continue
+        if test is not None and getattr(item, "originalname", None) != test.__name__:
             continue
         params = getattr(getattr(item, "callspec", None), "params", {})
         if param in params and params[param] not in out:

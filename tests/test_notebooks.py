@@ -11,7 +11,7 @@ import pytest
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
 from backprop_lab.instructor.release import drift
 
-from conftest import NOTEBOOKS, ROOT, notebook_ids
+from conftest import NOTEBOOKS, ROOT, execute_all, notebook_ids, selected
 
 SECONDS_PER_NOTEBOOK = 20
 
@@ -30,8 +30,16 @@ def test_student_notebooks_are_exactly_what_nbgrader_generates():
     assert not problems, "notebooks/ is not what nbgrader generates from solutions/:\n" + "\n".join(problems)
 
 
+@pytest.fixture(scope="module")
+def parallel_runs(request):
+    """The notebooks of this module's selected kernel tests (solutions, blank releases), run
+    before them one per core instead of one after the other; ``run`` then returns these runs."""
+    execute_all([nb.source for nb in selected(request, "nb", test_solution_runs_top_to_bottom_without_error)]
+                + [nb.release for nb in selected(request, "nb", test_every_graded_test_fails_on_the_blank_student_notebook)])
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
-def test_solution_runs_top_to_bottom_without_error(nb, run):
+def test_solution_runs_top_to_bottom_without_error(nb, run, parallel_runs):
     result = run(nb.source)
     assert not result.errors, f"{nb}: cells raised: {result.errors}"
     print(f"{nb}: {result.seconds:.1f} s")
@@ -39,7 +47,7 @@ def test_solution_runs_top_to_bottom_without_error(nb, run):
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
-def test_every_graded_test_fails_on_the_blank_student_notebook(nb, run):
+def test_every_graded_test_fails_on_the_blank_student_notebook(nb, run, parallel_runs):
     result = run(nb.release)
     tests = [nbgrader_meta(c)["grade_id"] for c in graded_tests(result.nb)]
     assert tests, f"{nb} has no graded test cells"
