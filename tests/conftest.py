@@ -4,7 +4,6 @@ kernel, nbgrader, server or browser, and this file makes sure it stays so."""
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
@@ -24,10 +23,25 @@ def notebook_ids(nbs=NOTEBOOKS):
     return [str(nb) for nb in nbs]
 
 
-@functools.lru_cache(maxsize=None)
+_executed: dict = {}  # path -> Run, for the session
+
+
 def executed(path: str):
-    """Run a notebook in a fresh kernel (cached for the session)."""
-    return run_notebook(Path(path))
+    """Run a notebook in a fresh kernel (once per session)."""
+    if path not in _executed:
+        _executed[path] = run_notebook(Path(path))
+    return _executed[path]
+
+
+def execute_all(paths) -> None:
+    """Run those of the notebooks ``paths`` that this session has not run yet, each in its own
+    kernel, one per core (as ``executed`` would, one after the other)."""
+    todo = [p for p in dict.fromkeys(map(str, paths)) if p not in _executed]
+    with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
+        futures = {p: pool.submit(run_notebook, Path(p)) for p in todo}
+    # a run that raised (its kernel died, a cell timed out) is not kept: the test that needs it
+    # runs it again and fails with that error, the others are not affected
+    _executed.update({p: f.result() for p, f in futures.items() if f.exception() is None})
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +49,15 @@ def run():
     return lambda path: executed(str(path))
 
 
-def selected(request, param: str) -> list:
-    """The values of the parameter ``param`` among the tests of the requesting module that this
-    session runs (after ``-k``): a module fixture that runs notebooks for all of them runs only
-    what is selected."""
+def selected(request, param: str, test=None) -> list:
+    """The values of the parameter ``param`` among the tests of the requesting module (or only
+    of the test function ``test``) that this session runs (after ``-k``): a module fixture that
+    runs notebooks for all of them runs only what is selected."""
     out = []
     for item in request.session.items:
         if getattr(item, "module", None) is not request.module:
+            continue
+        if test is not None and getattr(item, "originalname", None) != test.__name__:
             continue
         params = getattr(getattr(item, "callspec", None), "params", {})
         if param in params and params[param] not in out:
@@ -61,12 +77,19 @@ def run_all(jobs: dict, workers: int = os.cpu_count() or 1) -> dict:
 
 # --- test tiers -------------------------------------------------------------------------------------
 # `slow` is what the fast tier (-m "not slow") leaves out. The finer tiers say why a test is slow, and
-# each implies `slow`, so a module or test needs only its tier: kernel, nbgrader, postgres, browser.
-TIERS = ("kernel", "nbgrader", "postgres", "browser")
+# each implies `slow`, so a module or test needs only its tier: kernel, nbgrader, postgres, browser,
+# stress. A `stress` test repeats a scenario many times to catch a rare fault: it runs only when
+# a -m expression names it (`python -m pytest -m stress`); the plain run has the same test once.
+TIERS = ("kernel", "nbgrader", "postgres", "browser", "stress")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
 def pytest_collection_modifyitems(config, items):
+    if not re.search(r"\bstress\b", config.getoption("markexpr", "") or ""):
+        stress = [item for item in items if item.get_closest_marker("stress")]
+        if stress:
+            config.hook.pytest_deselected(items=stress)
+            items[:] = [item for item in items if not item.get_closest_marker("stress")]
     for item in items:
         # the session fixture `run` above executes notebooks in real kernels
         defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get("run")

@@ -65,6 +65,16 @@ def nbgrader(course: Path, *args, db: str | None = None, check: bool = True, tim
     return proc
 
 
+def autograde(course: Path, assignment: str, db: str, *extra: str, shards: int = 2):
+    """``nbgrader autograde`` of the class in ``shards`` parallel processes (autograde.grade),
+    every one of which must succeed; their logs, joined."""
+    from backprop_lab.instructor.runs.autograde import grade
+
+    results = grade(course, assignment, shards=shards, db_url=db, extra=extra)
+    assert all(r.returncode == 0 for r in results), "\n".join(r.log[-3000:] for r in results)
+    return "\n".join(r.log for r in results)
+
+
 def submit(course: Path, student: str, nb_path: str, nb) -> Path:
     """Write a submission: submitted/<student>/<assignment>/<notebook>.ipynb."""
     assignment, name = nb_path.split("/")

@@ -20,8 +20,8 @@ from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
 from backprop_lab.instructor.catalogues.mistakes import by_id
 from backprop_lab.instructor.catalogues.tampering import by_id as tamper_by_id
 
-from grading_helpers import (course_dir, make_course, nbgrader, require_sandbox, scores, solution_submission,
-                             submit)
+from grading_helpers import (autograde, course_dir, make_course, nbgrader, require_sandbox, scores,
+                             solution_submission, submit)
 
 pytestmark = pytest.mark.nbgrader
 
@@ -76,7 +76,7 @@ CHEAT = tamper_by_id("numpy-replaced").code
 
 @pytest.fixture(scope="module")
 def graded():
-    """One batch: honest and hostile students graded by one `nbgrader autograde` run."""
+    """One batch: honest and hostile students graded by `nbgrader autograde`, in two shards."""
     require_sandbox()
     course = make_course(course_dir("hardening"))
     db = sqlite_url(course)
@@ -129,10 +129,10 @@ def graded():
     subs["pasted_copy"] = nb
     for student, nb in subs.items():
         submit(course, student, NB, nb)
-    proc = nbgrader(course, "autograde", A, "--force", "--Execute.timeout=5", "--HardenedExecute.interrupt_grace=3",
-                    db=db)
+    # two shards, one per core: the runaway students' timeouts and the others' cells overlap
+    log = autograde(course, A, db, "--Execute.timeout=5", "--HardenedExecute.interrupt_grace=3")
     srv.close()
-    return course, db, scores(db), proc.stdout + proc.stderr
+    return course, db, scores(db), log
 
 
 def _index(nb, gid):
@@ -235,7 +235,7 @@ def test_honest_grades_are_the_same_without_the_sandbox(graded):
     nbgrader(again, "generate_assignment", A, "--force", db=db2)
     for student in ("honest", "hidden_only"):
         submit(again, student, NB, nbformat.read(course / "submitted" / student / A / f"{N}.ipynb", as_version=4))
-    nbgrader(again, "autograde", A, "--force", "--SandboxedKernelManager.mode=off", db=db2)
+    autograde(again, A, db2, "--SandboxedKernelManager.mode=off")
     plain = scores(db2)
     for student in ("honest", "hidden_only"):
         assert plain[(student, A, N)] == grades[(student, A, N)]

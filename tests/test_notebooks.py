@@ -11,7 +11,7 @@ import pytest
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
 from backprop_lab.instructor.release.release import drift
 
-from conftest import NOTEBOOKS, ROOT, notebook_ids
+from conftest import NOTEBOOKS, ROOT, execute_all, notebook_ids, selected
 
 SECONDS_PER_NOTEBOOK = 20
 
@@ -30,6 +30,14 @@ def test_student_notebooks_are_exactly_what_nbgrader_generates():
     assert not problems, "notebooks/ is not what nbgrader generates from solutions/:\n" + "\n".join(problems)
 
 
+@pytest.fixture(scope="module")
+def parallel_runs(request):
+    """The blank releases of this module's selected tests, run before them one per core instead of
+    one after the other (``run`` then returns these runs). The solutions still run one at a time,
+    in their own tests: their wall time is checked against SECONDS_PER_NOTEBOOK."""
+    execute_all([nb.release for nb in selected(request, "nb", test_every_graded_test_fails_on_the_blank_student_notebook)])
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
 def test_solution_runs_top_to_bottom_without_error(nb, run):
     result = run(nb.source)
@@ -39,7 +47,7 @@ def test_solution_runs_top_to_bottom_without_error(nb, run):
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=notebook_ids())
-def test_every_graded_test_fails_on_the_blank_student_notebook(nb, run):
+def test_every_graded_test_fails_on_the_blank_student_notebook(nb, run, parallel_runs):
     result = run(nb.release)
     tests = [nbgrader_meta(c)["grade_id"] for c in graded_tests(result.nb)]
     assert tests, f"{nb} has no graded test cells"
