@@ -284,20 +284,22 @@ class MLP:
     # --- backward ---------------------------------------------------------------------
 
     @reference("MLP.gradients")
-    def _backprop(self, acts: list, T: Array, scale: float):
+    def _backprop(self, acts: list, T: Array, scale: float, out: list | None = None):
         """Back-propagate δ = ∂E/∂in from the output layer to the first, one layer at a time.
 
         Yields ``(l, dW[l], db[l])`` for ``l = L-1 .. 0`` (0-based), each gradient of the
         summed loss times ``scale`` (``1 / n`` gives the batch mean's). The δ of the layer
         below is computed from ``weights[l]`` *before* ``(l, …)`` is yielded, so a training
         step may update ``weights[l]`` in place at once and every gradient still comes from
-        the weights as they were.
+        the weights as they were. ``out``, if given, holds one array per layer of that
+        layer's weight shape, into which ``dW[l]`` is written (a training step reuses them);
+        without it every ``dW[l]`` is a new array.
         """
         check()
         delta = self.loss_function.delta(acts[-1], T, self.output_activation)  # δ[L] = dE_s/din, a new array
         delta *= scale
         for l in range(len(self.weights) - 1, -1, -1):
-            gW = acts[l].T @ delta                  # dE/dW[j, i] = Σ_s a_j δ_i
+            gW = np.matmul(acts[l].T, delta, out=None if out is None else out[l])  # dE/dW[j, i] = Σ_s a_j δ_i
             gb = delta.sum(axis=0)                  # dE/db_i = Σ_s δ_i
             if l:                                   # δ_j = g'(in_j) Σ_i W_{j,i} δ_i; the input layer needs none
                 delta = self.activation.backward(acts[l], delta @ self.weights[l].T)

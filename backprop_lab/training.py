@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -25,6 +26,9 @@ from ._validation import as_count, as_non_negative, as_positive, as_seed
 __all__ = ["History", "fit", "step"]
 
 Array = np.ndarray
+
+#: network -> one array per layer that its training steps write dW into
+_gradient_buffers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -87,10 +91,24 @@ def step(net, X: Array, T: Array, lr: float) -> float:
     if math.isfinite(loss):
         # the loss is a batch mean: scaling δ once by lr / n scales every gradient, so that
         # each layer's update is one subtraction
-        for l, gW, gb in net._backprop(acts, T, lr / X.shape[0]):
+        for l, gW, gb in net._backprop(acts, T, lr / X.shape[0], _gradient_buffer(net)):
             net.weights[l] -= gW          # W[l] has already carried δ to the layer below
             net.biases[l] -= gb
     return loss
+
+
+def _gradient_buffer(net) -> list:
+    """Arrays of the shapes and dtypes of ``net.weights`` to write a step's ``dW`` into.
+
+    A fresh 1024 × 1024 gradient costs its page faults at every step, about a quarter of a
+    step at the benchmark's largest size (``benchmarks/bench_step.py``); at teaching sizes
+    it makes no difference. They are made again when the weights' shapes change (weights
+    set by hand) and go with the network (a weak reference, so the MLP holds no workspace).
+    """
+    bufs = _gradient_buffers.get(net)
+    if bufs is None or [(b.shape, b.dtype) for b in bufs] != [(W.shape, W.dtype) for W in net.weights]:
+        bufs = _gradient_buffers[net] = [np.empty_like(W) for W in net.weights]
+    return bufs
 
 
 @reference("MLP.fit")

@@ -211,3 +211,25 @@ def test_copy_is_independent():
     twin = net.copy()
     twin.weights[0][0, 0] += 1
     assert net.weights[0][0, 0] != twin.weights[0][0, 0]
+
+
+def test_step_after_weights_are_replaced_by_hand_uses_the_new_shapes():
+    """Training steps reuse arrays for dW; weights set by hand (other shapes, another dtype)
+    must get their own, and two networks must never share them."""
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(6, 3)), rng.random((6, 2))
+    net = MLP([3, 4, 2], seed=0)
+    other = net.copy()
+    net.step(X, Y, 0.1)
+    net.weights = [rng.normal(size=(3, 5)), rng.normal(size=(5, 2))]
+    net.biases = [np.zeros(5), np.zeros(2)]
+    fresh = MLP.from_params(net.weights, net.biases)
+    net.step(X, Y, 0.1)
+    fresh.step(X, Y, 0.1)
+    for a, b in zip(net.weights, fresh.weights):
+        np.testing.assert_array_equal(a, b)
+    before = [w.copy() for w in other.weights]
+    dW, _ = other.gradients(X, Y)
+    other.step(X, Y, 0.1)
+    for w, w0, g in zip(other.weights, before, dW):
+        np.testing.assert_allclose(w, w0 - 0.1 * g, rtol=1e-14)
