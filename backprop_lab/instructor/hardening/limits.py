@@ -149,6 +149,51 @@ def enforcement(limits: KernelLimits, sandboxed: bool) -> list[Enforcement]:
 _names = count()
 
 
+_PREFIX = "backprop-lab-"
+#: a kernel cgroup this old whose grader is gone is left over from a grader that was killed
+STALE_AFTER = 600.0
+
+
+@functools.cache
+def sweep_stale(parent: Path, log=None) -> list[Path]:
+    """Remove the empty kernel cgroups under ``parent`` that a killed grader left behind.
+
+    A grader that is SIGKILLed cannot remove its kernels' cgroups. Once per grading process
+    and parent, a cgroup named ``backprop-lab-<pid>-<n>`` is removed if no process ``pid``
+    exists, it holds no process (the kernel removes only empty cgroups) and it has not
+    changed for :data:`STALE_AFTER` seconds (so that a grader in another PID namespace that
+    shares this parent, whose pid this one cannot see, keeps the cgroup it has just made).
+    Returns the removed paths.
+    """
+    removed = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    now = time.time()
+    for path in entries:
+        owner = path.name.removeprefix(_PREFIX).split("-")[0]
+        if not (path.name.startswith(_PREFIX) and owner.isdigit() and path.is_dir()):
+            continue
+        try:
+            os.kill(int(owner), 0)
+            continue                              # its grader is alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue                              # alive, someone else's
+        try:
+            if now - path.stat().st_mtime < STALE_AFTER or (path / "cgroup.procs").read_text().strip():
+                continue
+            path.rmdir()
+        except OSError:
+            continue
+        removed.append(path)
+        if log is not None:
+            log.info("removed the cgroup %s, left over from a grader that is gone", path)
+    return removed
+
+
 class KernelCgroups:
     """The cgroups (v1) of one grading kernel, one per controller that this host delegates.
 
@@ -161,11 +206,13 @@ class KernelCgroups:
         self.limits = limits
         self.log = log
         self.paths: dict[str, Path] = {}
-        name = f"backprop-lab-{os.getpid()}-{next(_names)}"
+        name = f"{_PREFIX}{os.getpid()}-{next(_names)}"
         for ctrl in _CONTROLLERS:
             if not self._wanted(ctrl) or cgroup_problem(limits.cgroup_root, ctrl):
                 continue
-            path = Path(limits.cgroup_root) / ctrl / own_cgroup(ctrl).lstrip("/") / name
+            parent = Path(limits.cgroup_root) / ctrl / own_cgroup(ctrl).lstrip("/")
+            sweep_stale(parent, log)
+            path = parent / name
             path.mkdir(exist_ok=True)
             self.paths[ctrl] = path
         self._set_limits()
