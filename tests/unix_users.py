@@ -18,6 +18,7 @@ run left behind (their folder names the test process's pid).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import re
@@ -31,6 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BASE = Path("/srv")
 PREFIX = "backprop-lab-test-"
+SYSTEM_CONFIG = Path("/etc/jupyter/nbgrader_config.py")
+LOCK = Path("/run/lock/backprop-lab-system-config.lock")
+MARK = "# written by a backprop-lab test (tests/unix_users.py); removed when it ends\n"
 
 
 def problem() -> str | None:
@@ -82,6 +86,13 @@ def sweep() -> None:
         for user in (folder / "users").read_text().split() if (folder / "users").exists() else ():
             subprocess.run(["userdel", "-r", user], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+    if SYSTEM_CONFIG.exists() and SYSTEM_CONFIG.read_text().startswith(MARK):
+        with open(LOCK, "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a live test holds it
+            SYSTEM_CONFIG.unlink(missing_ok=True)
 
 
 @dataclass
@@ -184,6 +195,7 @@ class Site:
         self.base.chmod(0o755)
         self.python = UserPython(self.base)
         self.users = Users(self.base, self.python)
+        self._lock = None
 
     def folder(self, name: str, mode: int = 0o755) -> Path:
         path = self.base / name
@@ -191,7 +203,26 @@ class Site:
         path.chmod(mode)
         return path
 
+    def system_config(self, text: str) -> Path:
+        """Write the system-wide ``/etc/jupyter/nbgrader_config.py`` that every user's nbgrader
+        reads (the exchange's root, the course), until :meth:`close`. It is one file for the whole
+        host, so the Site holds a lock on it meanwhile: a second test process waits for it."""
+        path = SYSTEM_CONFIG
+        if self._lock is None:
+            self._lock = open(LOCK, "w")
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+        if path.exists() and not path.read_text().startswith(MARK):
+            raise RuntimeError(f"{path} exists and is not a test's: the host has its own nbgrader config")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(MARK + text)
+        path.chmod(0o644)
+        return path
+
     def close(self) -> None:
         self.users.close()
         self.python.close()
         shutil.rmtree(self.base, ignore_errors=True)
+        if self._lock is not None:
+            SYSTEM_CONFIG.unlink(missing_ok=True)
+            self._lock.close()
+            self._lock = None
