@@ -1,4 +1,6 @@
-"""pyproject.toml, requirements.txt and environment.yml list one dependency set, and the
+"""Two dependency sets, each listed alike everywhere: the course's (requirements.txt,
+environment.yml, pyproject.toml's dependencies and `course` extra) and the tests' on top of it
+(requirements-test.txt, deploy/requirements.txt, the `hub` and `test` extras); and the
 README's test command is the one CI runs."""
 
 import re
@@ -16,22 +18,34 @@ def _norm(req: str) -> tuple[str, str]:
     return re.sub(r"[-_.]+", "-", m.group(1)).lower(), m.group(2).replace(" ", "")
 
 
-def pyproject_set() -> dict:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    reqs = list(data["project"]["dependencies"])
-    for extra in data["project"]["optional-dependencies"].values():
-        reqs += extra
+def pyproject_set(*groups: str) -> dict:
+    """The requirements of pyproject.toml: ``"dependencies"`` and the named extras."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = []
+    for group in groups:
+        reqs += data["dependencies"] if group == "dependencies" else data["optional-dependencies"][group]
     return dict(_norm(r) for r in reqs)
 
 
-def requirements_set() -> dict:
+def requirements_lines(name: str) -> list[str]:
+    """A requirements file's lines, without comments and blank lines."""
+    lines = [line.split("#")[0].strip() for line in (ROOT / name).read_text().splitlines()]
+    return [line for line in lines if line]
+
+
+def requirements_set(name: str = "requirements.txt", follow: bool = False) -> dict:
+    """The packages a requirements file names itself (or, with ``follow``, with those of the files
+    it includes with ``-r``, relative to it as pip reads them); its local paths are left out."""
     out = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if not line or line.startswith(("-e", "./")):
+    for line in requirements_lines(name):
+        if line.startswith("-r"):
+            if follow:
+                out.update(requirements_set(str((Path(name).parent / line[2:].strip())), follow=True))
             continue
-        name, spec = _norm(line)
-        out[name] = spec
+        if line.startswith(("-e", "./")):
+            continue
+        n, spec = _norm(line)
+        out[n] = spec
     return out
 
 
@@ -49,20 +63,67 @@ def environment_set() -> dict:
     return out
 
 
-def test_three_dependency_lists_agree():
-    py, req, env = pyproject_set(), requirements_set(), environment_set()
+TEST_TOOLS = ("pytest", "hypothesis", "torch", "playwright")
+
+
+def test_the_course_set_is_the_same_in_requirements_pyproject_and_environment():
+    py, req, env = pyproject_set("dependencies", "course"), requirements_set(), environment_set()
     assert py == req, f"pyproject.toml vs requirements.txt differ: {set(py.items()) ^ set(req.items())}"
     assert py == env, f"pyproject.toml vs environment.yml differ: {set(py.items()) ^ set(env.items())}"
 
 
+def test_the_test_set_includes_the_course_set_and_matches_pyproject():
+    lines = requirements_lines("requirements-test.txt")
+    assert "-r requirements.txt" in lines and "-r deploy/requirements.txt" in lines
+    assert requirements_set("requirements-test.txt") == pyproject_set("test")
+    assert requirements_set("deploy/requirements.txt") == pyproject_set("hub")
+    everything = requirements_set("requirements-test.txt", follow=True)
+    assert everything == pyproject_set("dependencies", "course", "hub", "test")
+
+
+def test_the_course_set_installs_no_test_tool():
+    """Neither requirements.txt nor anything it pulls in (the installed packages' own
+    requirements, followed to the end) is a test tool: a student's install gets no torch."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+
+    def deps(name):
+        try:
+            reqs = requires(name) or []
+        except PackageNotFoundError:
+            return []  # not installed here (an optional platform package): nothing to follow
+        out = []
+        for r in map(Requirement, reqs):
+            if r.marker is None or r.marker.evaluate({"extra": ""}):
+                out.append(re.sub(r"[-_.]+", "-", r.name).lower())
+        return out
+
+    chain = {name: [name] for name in requirements_set()}
+    todo = list(chain)
+    while todo:
+        name = todo.pop()
+        for dep in deps(name):
+            if dep not in chain:
+                chain[dep] = chain[name] + [dep]
+                todo.append(dep)
+    pulled = {tool: " -> ".join(chain[tool]) for tool in TEST_TOOLS if tool in chain}
+    assert not pulled, f"requirements.txt installs test tools: {pulled}"
+    assert len(chain) > 50, "the walk found too few packages to mean anything"  # jupyterlab alone has more
+
+
 def test_required_packages_present_with_lower_bounds():
-    req = requirements_set()
+    course, tests = requirements_set(), requirements_set("requirements-test.txt")
     for name in ("jupyterlab", "notebook", "nbgrader", "ipywidgets", "ipympl", "numpy", "matplotlib",
-                 "sympy", "scikit-learn", "tqdm", "pytest", "torch"):
-        assert name in req, f"{name} missing from requirements.txt"
-    assert req["nbgrader"] == ">=0.9.6" and req["jupyterlab"].startswith(">=4") and req["notebook"].startswith(">=7")
-    # pins only where this machine needs one (the CPU build of torch)
-    assert [n for n, s in req.items() if s.startswith("==")] == ["torch"]
+                 "sympy", "scikit-learn", "tqdm"):
+        assert name in course, f"{name} missing from requirements.txt"
+    for name in TEST_TOOLS:
+        assert name in tests, f"{name} missing from requirements-test.txt"
+    assert course["nbgrader"] == ">=0.9.6" and course["jupyterlab"].startswith(">=4")
+    assert course["notebook"].startswith(">=7")
+    # pins only where this machine needs one (the CPU build of torch, only for tests)
+    everything = requirements_set("requirements-test.txt", follow=True)
+    assert [n for n, s in everything.items() if s.startswith("==")] == ["torch"]
 
 
 def test_requirements_install_the_package_itself_and_its_jupyterlab_settings():
@@ -94,8 +155,8 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert len(cmds) == 2, f"the quick start must show exactly two commands, found {cmds}"
     assert all("\n" not in c for c in cmds), "each quick-start command is one copy-paste line"
     course, tests = cmds
-    assert "jupyter lab" in course and "notebooks" in course and "pip install" in course
-    assert "pytest" in tests and "pip install" in tests
+    assert "jupyter lab" in course and "notebooks" in course and "pip install -r requirements.txt " in course
+    assert "pytest" in tests and "pip install -r requirements-test.txt " in tests
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in ci.splitlines(), ".ci/run must call the README's test command verbatim"
 
