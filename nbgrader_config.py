@@ -39,6 +39,13 @@ c.KernelLimits.cpu = 30                  # CPU seconds per cell, all its process
 c.KernelLimits.output = 1 * MiB          # output one cell keeps; the rest is cut with a note
 c.KernelLimits.output_notebook = 8 * MiB  # output one notebook keeps
 
+# From and to Canvas (docs/instructor-guide.md): `nbgrader zip_collect` of its bulk download, and
+# `nbgrader export --exporter=backprop_lab.instructor.reports.canvas.CanvasGradesExport` for its
+# gradebook import. Both read the roster Canvas exports (Grades -> Export -> CSV).
+# c.ZipCollectApp.collector_plugin = "backprop_lab.instructor.collect.canvas.CanvasCollector"
+# c.CanvasCollector.roster = "canvas/gradebook.csv"
+# c.CanvasGradesExport.roster = "canvas/gradebook.csv"
+
 import os  # noqa: E402
 
 from backprop_lab.instructor.hardening import configure  # noqa: E402

@@ -8,7 +8,7 @@
     cli         the command line                                -> everything
 
 Inside the instructor layer, the pipeline's stages import one way too: catalogues, release,
-pre-screen, hardening, reports, grading runs; a stage imports only the stages before it and
+collect, pre-screen, hardening, reports, grading runs; a stage imports only the stages before it and
 the modules every stage shares (the course's layout, its graded cells).
 
 Checked on the source (every import, also those inside functions), and on a real import:
@@ -49,7 +49,7 @@ ALLOWED_LAZY = {**ALLOWED, "grading": {"core", "grading", "symbolic"}}  # SymPy 
 
 #: instructor/ by pipeline stage, in import order: a stage imports only itself, the ones before it
 #: and the shared modules
-STAGES = ("catalogues", "release", "prescreen", "hardening", "reports", "runs")
+STAGES = ("catalogues", "release", "collect", "prescreen", "hardening", "reports", "runs")
 SHARED = ("course", "execute")  # import no stage
 REGISTRY = ("", "commands")  # the package and the command registry, which gathers every stage's commands
 

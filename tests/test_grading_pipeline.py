@@ -7,13 +7,16 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 from backprop_lab.instructor.runs.autograde import sqlite_url
 from backprop_lab.instructor.execute import graded_tests, nbgrader_meta
@@ -282,6 +285,64 @@ def test_feedback_reveals_no_hidden_test(graded):
         assert "BEGIN HIDDEN TESTS" not in text
     text = (course / "feedback" / "hidden_only" / A / f"{N}.html").read_text()
     assert "Task 1.2 sigmoid" in text, "the failure message itself is shown"
+
+
+def _canvas_roster(course, students) -> Path:
+    """A roster as Canvas exports it: every graded student (their login is the course's id), one
+    who handed nothing in, and Canvas's test student."""
+    path = course / "canvas" / "gradebook.csv"
+    path.parent.mkdir(exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"{A} (88001)", "Current Score"])
+        w.writerow(["    Points Possible", "", "", "", "", "100.00", "(read only)"])
+        for k, sid in enumerate(students + ["absent"]):
+            w.writerow([f"Student {k}", str(5000 + k), f"S{k}", sid, "Section A", "", ""])
+        w.writerow(["Student, Test", "5999", "", "", "Section A", "", ""])
+    return path
+
+
+def test_canvas_export_parses_back_to_the_gradebook(graded):
+    course, db, _, _ = graded
+    # a copy of the gradebook in which half the class's written answers are graded by hand
+    copy = course / "canvas.db"
+    shutil.copy(course / "gradebook.db", copy)
+    db = db.replace(str(course / "gradebook.db"), str(copy))
+    with Gradebook(db) as gb:
+        students = sorted(s.id for s in gb.students)
+        for sid in students[::2]:
+            for grade in gb.find_submission_notebook(N, A, sid).grades:
+                if grade.needs_manual_grade and grade.manual_score is None:
+                    grade.manual_score = grade.max_score / 2
+        gb.db.commit()
+    grades = scores(db)
+    roster = _canvas_roster(course, students)
+    plugin = "--exporter=backprop_lab.instructor.reports.canvas.CanvasGradesExport"
+    nbgrader(course, "export", plugin, f"--CanvasGradesExport.roster={roster}", "--to", "canvas.csv", db=db)
+    with open(course / "canvas.csv", newline="") as f:
+        header, points, *rows = list(csv.reader(f))
+    # Canvas's identity columns as exported, then the assignment's own column, matched by name
+    assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", f"{A} (88001)"]
+    assert points[0] == "Points Possible"
+    with Gradebook(db) as gb:
+        assert float(points[-1]) == gb.find_assignment(A).max_score
+        pending = {sid for sid in students if any(g.needs_manual_grade and g.manual_score is None
+                                                  for g in gb.find_submission_notebook(N, A, sid).grades)}
+    assert pending and len(pending) < len(students)
+    by_login = {r[3]: r for r in rows}
+    assert set(by_login) == set(students) | {"absent", ""}
+    assert by_login["absent"][-1] == "" and by_login[""][-1] == ""  # nothing handed in: left as it is
+    for student in students:
+        if student in pending:  # a written answer waits for its grade: no partial total
+            assert by_login[student][-1] == "", student
+        else:
+            total = sum(score for score, _, _ in grades[student, A, N].values())
+            assert float(by_login[student][-1]) == pytest.approx(total), student
+    # a student of the gradebook who is not on the roster stops the export, named
+    short = _canvas_roster(course, students[1:])
+    p = nbgrader(course, "export", plugin, f"--CanvasGradesExport.roster={short}", "--to", "x.csv", db=db,
+                 check=False)
+    assert p.returncode != 0 and f"not on the Canvas roster {short} (column 'SIS Login ID'): {students[0]}" in p.stderr
 
 
 def test_export_csv_matches_the_gradebook(graded):
