@@ -12,8 +12,11 @@ may lie under ``/root`` in a clone). The users get nothing they could write, and
 root's but this one tree; everything the tests check (who may read whose files) is about
 their own homes and nbgrader's exchange, which the mounts do not touch.
 
-The mounts and users are removed at the end; :func:`sweep` removes those that a killed test
-run left behind (their folder names the test process's pid).
+A grader among the users gets cgroups of its own (:meth:`Site.delegate_cgroups`), as a
+department's administrator delegates them, so that its kernels' limits are enforced.
+
+The mounts, users and cgroups are removed at the end; :func:`sweep` removes those that a killed
+test run left behind (their names hold the test process's pid).
 """
 
 from __future__ import annotations
@@ -24,10 +27,14 @@ import pwd
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from backprop_lab.grading.limits import own_cgroup
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = Path("/srv")
@@ -35,6 +42,9 @@ PREFIX = "backprop-lab-test-"
 SYSTEM_CONFIG = Path("/etc/jupyter/nbgrader_config.py")
 LOCK = Path("/run/lock/backprop-lab-system-config.lock")
 MARK = "# written by a backprop-lab test (tests/unix_users.py); removed when it ends\n"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: the cgroup v1 controllers whose limits the grader sets on each kernel (hardening/limits.py)
+CONTROLLERS = ("memory", "pids", "cpuacct")
 
 
 def problem() -> str | None:
@@ -75,11 +85,21 @@ def _umount(path: Path) -> None:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+def _gone(path: Path) -> bool:
+    """Whether ``path`` is named for a test process (``PREFIX<pid>``) that no longer exists."""
+    m = re.fullmatch(re.escape(PREFIX) + r"(\d+)", path.name)
+    return bool(m) and not Path(f"/proc/{m.group(1)}").exists()
+
+
 def sweep() -> None:
-    """Remove the mounts, folders and users of test runs whose process no longer exists."""
+    """Remove the mounts, folders, users and cgroups of test runs whose process no longer exists."""
+    for ctrl in CONTROLLERS:
+        own = own_cgroup(ctrl)
+        for path in (CGROUP_ROOT / ctrl / own.lstrip("/")).glob(PREFIX + "*") if own else ():
+            if _gone(path):
+                _remove_cgroup(path)
     for folder in BASE.glob(PREFIX + "*"):
-        m = re.fullmatch(re.escape(PREFIX) + r"(\d+)", folder.name)
-        if not m or Path(f"/proc/{m.group(1)}").exists():
+        if not _gone(folder):
             continue
         for sub in ("python", "course-src"):
             _umount(folder / sub)
@@ -93,6 +113,46 @@ def sweep() -> None:
             except BlockingIOError:
                 return  # a live test holds it
             SYSTEM_CONFIG.unlink(missing_ok=True)
+
+
+def _remove_cgroup(path: Path) -> None:
+    """Kill what is left in the cgroup ``path`` and below, and remove them, deepest first."""
+    for sub in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)) + [path]:
+        for _ in range(50):
+            pids = (sub / "cgroup.procs").read_text().split() if (sub / "cgroup.procs").exists() else []
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                sub.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)  # a killed process leaves its cgroup a moment later
+
+
+@dataclass
+class Delegation:
+    """cgroups (v1) that root made for one user, one per controller, as a department's
+    administrator delegates them to a grader: the user owns each folder, its ``cgroup.procs`` and
+    ``tasks``, so that it may make a child cgroup for every kernel and move its own processes
+    there; the folder's own limits stay root's, and bound everything the user starts inside."""
+
+    paths: dict[str, Path]
+
+    def argv(self, command: list[str]) -> list[str]:
+        """``command``, started inside these cgroups (root moves the shell, which then execs it)."""
+        script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+        return ["/bin/sh", "-c", script, "sh", *(str(p / "cgroup.procs") for p in self.paths.values()), "--",
+                *command]
+
+    def close(self) -> None:
+        for path in self.paths.values():
+            _remove_cgroup(path)
+        self.paths = {}
 
 
 @dataclass
@@ -116,6 +176,25 @@ class UserPython:
         rel = Path(sys.executable).resolve().relative_to(prefix.resolve())
         self.python = self.base / "python" / rel
         self.src = self.base / "course-src"
+        self._wrap_scripts(prefix)
+
+    def _wrap_scripts(self, prefix: Path) -> None:
+        """A folder of the console scripts (``alembic``, which nbgrader starts; ``jupyter`` ...)
+        that start the mounted interpreter: the scripts' own ``#!`` lines name root's."""
+        scripts = self.base / "scripts"
+        scripts.mkdir(mode=0o755)
+        shebang = f"#!{prefix}/".encode()
+        for script in (prefix / "bin").iterdir():
+            try:
+                with open(script, "rb") as f:
+                    if not (script.is_file() and f.read(len(shebang)) == shebang):
+                        continue
+            except OSError:
+                continue
+            wrapper = scripts / script.name
+            mounted = self.base / "python" / "bin" / script.name
+            wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(str(self.python))} {shlex.quote(str(mounted))} "$@"\n')
+            wrapper.chmod(0o755)
 
     @property
     def bin(self) -> Path:
@@ -125,9 +204,10 @@ class UserPython:
         """What a user's shell needs to use this Python: PATH, PYTHONPATH, and LD_LIBRARY_PATH,
         since the interpreter finds libpython through its RUNPATH under /root, and without it
         would load the system's libpython instead (another Python's ``site``, so no packages).
-        Console scripts name root's interpreter in their ``#!`` line: use ``python -m``."""
-        return {"PATH": f"{self.bin}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(self.src),
-                "LD_LIBRARY_PATH": str(self.base / "python" / "lib")}
+        The console scripts come first on PATH as wrappers (their ``#!`` lines name root's
+        interpreter); in a command of one's own, ``python -m`` says which Python runs."""
+        return {"PATH": f"{self.base / 'scripts'}:{self.bin}:/usr/local/bin:/usr/bin:/bin",
+                "PYTHONPATH": str(self.src), "LD_LIBRARY_PATH": str(self.base / "python" / "lib")}
 
     def close(self) -> None:
         for sub in ("course-src", "python"):
@@ -153,15 +233,17 @@ class Users:
         return pwd.getpwnam(name)
 
     def run(self, user: str, command: str, *, cwd: str | None = None, check: bool = True,
-            timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+            timeout: float = 600, env: dict | None = None,
+            cgroups: Delegation | None = None) -> subprocess.CompletedProcess:
         """Run the shell ``command`` as ``user``, in a login shell (``runuser -l``: the user's own
-        environment, not root's), with the user Python first on PATH."""
+        environment, not root's), with the user Python first on PATH; inside ``cgroups`` if given."""
         setup = {**self.python.env(), **(env or {})}
         script = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in setup.items())
         if cwd:
             script += f"cd {shlex.quote(cwd)}\n"
         script += command
-        p = subprocess.run(["runuser", "-l", user, "-c", script], capture_output=True, text=True,
+        argv = ["runuser", "-l", user, "-c", script]
+        p = subprocess.run(cgroups.argv(argv) if cgroups else argv, capture_output=True, text=True,
                            timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError(f"as {user}: {command!r} exited with {p.returncode}\n"
@@ -196,6 +278,7 @@ class Site:
         self.python = UserPython(self.base)
         self.users = Users(self.base, self.python)
         self._lock = None
+        self._delegations: list[Delegation] = []
 
     def folder(self, name: str, mode: int = 0o755) -> Path:
         path = self.base / name
@@ -218,8 +301,32 @@ class Site:
         path.chmod(0o644)
         return path
 
+    def delegate_cgroups(self, user: str, memory: int, processes: int) -> Delegation:
+        """A cgroup of each of :data:`CONTROLLERS`, under this process's own, delegated to
+        ``user`` and limited to ``memory`` bytes and ``processes`` processes in all (what the
+        grader's kernels share); removed by :meth:`close`. Raises RuntimeError naming what the
+        host lacks (no cgroup v1 hierarchy of a controller)."""
+        pw = pwd.getpwnam(user)
+        paths = {}
+        delegation = Delegation(paths)
+        self._delegations.append(delegation)
+        for ctrl in CONTROLLERS:
+            own = own_cgroup(ctrl)
+            if own is None or not (CGROUP_ROOT / ctrl).is_dir():
+                raise RuntimeError(f"no cgroup v1 '{ctrl}' hierarchy is mounted at {CGROUP_ROOT / ctrl}")
+            path = CGROUP_ROOT / ctrl / own.lstrip("/") / self.base.name
+            path.mkdir()
+            paths[ctrl] = path
+            for name in ("", "cgroup.procs", "tasks"):
+                os.chown(path / name, pw.pw_uid, pw.pw_gid)
+        (paths["memory"] / "memory.limit_in_bytes").write_text(str(memory))
+        (paths["pids"] / "pids.max").write_text(str(processes))
+        return delegation
+
     def close(self) -> None:
         self.users.close()
+        for delegation in self._delegations:
+            delegation.close()
         self.python.close()
         shutil.rmtree(self.base, ignore_errors=True)
         if self._lock is not None:
