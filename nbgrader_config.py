@@ -39,6 +39,16 @@ c.KernelLimits.cpu = 30                  # CPU seconds per cell, all its process
 c.KernelLimits.output = 1 * MiB          # output one cell keeps; the rest is cut with a note
 c.KernelLimits.output_notebook = 8 * MiB  # output one notebook keeps
 
+# Late work (backprop_lab/instructor/hardening/late.py): the due date is the gradebook's
+# (`nbgrader db assignment add 01-forward --duedate="2026-11-01 12:00 UTC"`); a submission
+# later than it, plus the student's extension and the grace period, loses `percent` of each
+# notebook's score per started `per`, at most `cap`. 0 takes nothing.
+c.LatePenalty.percent = 0
+c.LatePenalty.per = "day"                 # or "hour"
+c.LatePenalty.grace = 30                  # minutes
+c.LatePenalty.cap = 50                    # percent
+c.LatePenalty.extensions = {}             # {"01-forward": {"alice": 48}}: hours more
+
 # From and to Canvas (docs/instructor-guide.md): `nbgrader zip_collect` of its bulk download, and
 # `nbgrader export --exporter=backprop_lab.instructor.reports.canvas.CanvasGradesExport` for its
 # gradebook import. Both read the roster Canvas exports (Grades -> Export -> CSV).

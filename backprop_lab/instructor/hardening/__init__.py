@@ -10,6 +10,9 @@ The steps, each an nbgrader preprocessor, which :func:`configure` installs from 
   :class:`~.hardened_execute.HardenedExecute` runs the notebook in the sandbox
   (:mod:`.sandbox`, bubblewrap) under the limits (:mod:`.limits`: cgroups, rlimits), contains
   what each cell does (:mod:`.containment`) and seals every test cell.
+* late work (:mod:`.late`, nbgrader's ``AssignLatePenalties``): :class:`~.late.LatePenalty`
+  takes a percent per hour or day late, after a grace period, up to a cap, with per-student
+  extensions.
 * feedback (:mod:`.feedback`, ``generate_feedback``): :class:`~.feedback.HideHiddenTests`
   shows students neither the source of hidden tests nor tracebacks through test cells.
 
@@ -56,3 +59,4 @@ def configure(c, course_root: str | os.PathLike) -> None:
         str(root / name) for name in ("solutions", "submitted", "autograded", "feedback", "release", "gradebook.db",
                                       ".git", "backprop_lab/instructor/catalogues/mistakes", "tests")]
     c.ExportApp.plugin_class = "backprop_lab.instructor.reports.export.GradesCsvExport"
+    c.AssignLatePenalties.plugin_class = "backprop_lab.instructor.hardening.late.LatePenalty"

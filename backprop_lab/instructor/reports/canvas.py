@@ -10,7 +10,7 @@ the roster that Canvas exported (:func:`..collect.canvas.read_roster`).
   ``<assignment> (<Canvas assignment id>)`` (or as :attr:`CanvasGradesExport.columns` says),
   else a new column named after the assignment, which Canvas's import creates;
 - a ``Points Possible`` row: the assignment's maximum;
-- each student's points: the sum of their notebooks' scores. Empty when they handed nothing
+- each student's points: the sum of their notebooks' scores, after any late penalty. Empty when they handed nothing
   in, and empty, with a warning, while a written answer of theirs is not graded by hand yet:
   an import changes only the cells that have a value, and a partial total would be a wrong
   grade in the LMS.
@@ -28,6 +28,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Unicode
 
 from ..collect.canvas import IDENTITY, read_roster
+from .export import after_penalty
 from .gradebook import walk
 
 __all__ = ["CanvasGradesExport", "canvas_table"]
@@ -76,7 +77,7 @@ def canvas_table(gb: Gradebook, roster, student_id_column: str = "SIS Login ID",
             if any(_pending(nb) for nb in handed):
                 pending.append((student.id, a))
                 continue
-            scores[student.id, a] = sum(nb.score for nb in handed)
+            scores[student.id, a] = sum(after_penalty(nb) for nb in handed)
     ids = {row["ID"]: sid for sid, row in by_id.items()}
     rows = []
     for row in roster.rows:

@@ -2,9 +2,10 @@
 graded task, read from the gradebook.
 
 Columns: ``student_id, first_name, last_name, email, total, max_total``, then for every
-notebook ``<assignment>/<notebook>`` (its score) followed by
-``<assignment>/<notebook>/<grade_id>`` for each of its graded cells (tests and written
-answers). A notebook a student did not submit is left empty; a written answer not yet graded
+notebook ``<assignment>/<notebook>`` (its score, after any late penalty), its
+``<assignment>/<notebook>/late_penalty`` (the points a late submission lost,
+:mod:`..hardening.late`), and ``<assignment>/<notebook>/<grade_id>`` for each of its graded
+cells (tests and written answers, as graded). A notebook a student did not submit is left empty; a written answer not yet graded
 by hand is empty too. The second row holds the maximum of every column.
 """
 
@@ -17,11 +18,16 @@ from nbgrader.plugins import ExportPlugin
 
 from .gradebook import walk
 
-__all__ = ["GradesCsvExport", "grade_table"]
+__all__ = ["GradesCsvExport", "after_penalty", "grade_table"]
 
 
 def _fmt(x) -> str:
     return "" if x is None else f"{float(x):g}"
+
+
+def after_penalty(nb) -> float:
+    """A graded notebook's score less what it lost for being late."""
+    return nb.score - (nb.late_submission_penalty or 0)
 
 
 def grade_table(gb: Gradebook) -> tuple[list[str], list[str], list[list[str]]]:
@@ -33,8 +39,9 @@ def grade_table(gb: Gradebook) -> tuple[list[str], list[str], list[list[str]]]:
     for a, nb in columns:
         cells = list(nb.grade_cells)  # in the notebook's order
         layout.append([cell.name for cell in cells])
-        header += [f"{a}/{nb.name}"] + [f"{a}/{nb.name}/{cell.name}" for cell in cells]
-        maxima += [nb.max_score] + [cell.max_score for cell in cells]
+        header += [f"{a}/{nb.name}", f"{a}/{nb.name}/late_penalty"] + [f"{a}/{nb.name}/{cell.name}"
+                                                                         for cell in cells]
+        maxima += [nb.max_score, None] + [cell.max_score for cell in cells]
         total_max += nb.max_score
     max_row = ["(max)", "", "", "", _fmt(total_max), _fmt(total_max)] + [_fmt(m) for m in maxima]
     rows = []
@@ -42,10 +49,11 @@ def grade_table(gb: Gradebook) -> tuple[list[str], list[str], list[list[str]]]:
         values, total = [], 0.0
         for cells, nb in zip(layout, submitted):
             if nb is None:
-                values += [""] * (1 + len(cells))
+                values += [""] * (2 + len(cells))
                 continue
-            values.append(_fmt(nb.score))
-            total += nb.score
+            score = after_penalty(nb)
+            values += [_fmt(score), _fmt(nb.late_submission_penalty or 0)]
+            total += score
             grades = {g.name: g for g in nb.grades}
             for gid in cells:
                 grade = grades.get(gid)
