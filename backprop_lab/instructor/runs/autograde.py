@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..course import course_root
 
-__all__ = ["students", "shard_of", "shard_command", "grade", "ShardResult", "sqlite_url"]
+__all__ = ["students", "select_students", "shard_of", "shard_command", "grade", "ShardResult", "sqlite_url"]
 
 
 def students(root, submitted: str = "submitted") -> list[str]:
@@ -29,6 +29,18 @@ def students(root, submitted: str = "submitted") -> list[str]:
     folder = Path(root) / submitted
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) \
         if folder.is_dir() else []
+
+
+def select_students(root, student_ids=()) -> list[str]:
+    """The students to grade: ``student_ids`` (each must have a folder in ``submitted/``), or all."""
+    everyone = students(root)
+    if not student_ids:
+        return everyone
+    unknown = sorted(set(student_ids) - set(everyone))
+    if unknown:
+        raise ValueError(f"no submission of {', '.join(unknown)} in {Path(root) / 'submitted'}; its students: "
+                         f"{', '.join(everyone[:20]) or 'none'}{' ...' if len(everyone) > 20 else ''}")
+    return sorted(set(student_ids))
 
 
 def shard_of(ids: list[str], i: int, k: int) -> list[str]:
@@ -75,8 +87,10 @@ def _shard_env(n_parallel: int) -> dict:
 
 
 def grade(root=None, assignment: str = "*", shards: int = 1, db_url: str | None = None,
-          only: tuple[int, int] | None = None, extra: tuple = (), log_dir: Path | None = None) -> list[ShardResult]:
-    """Autograde the class in ``shards`` parallel nbgrader processes (or only shard ``only = (i, k)``).
+          only: tuple[int, int] | None = None, extra: tuple = (), log_dir: Path | None = None,
+          student_ids=()) -> list[ShardResult]:
+    """Autograde the class in ``shards`` parallel nbgrader processes (or only shard ``only = (i, k)``);
+    with ``student_ids``, only those students (each must have a folder in ``submitted/``).
 
     Returns
     -------
@@ -85,11 +99,12 @@ def grade(root=None, assignment: str = "*", shards: int = 1, db_url: str | None 
     """
     root = course_root(root)
     everyone = students(root)
+    chosen = select_students(root, student_ids)
     if only is not None:
         i, k = only
-        plan = [(i, shard_of(everyone, i, k))]
+        plan = [(i, shard_of(chosen, i, k))]
     else:
-        plan = [(i, shard_of(everyone, i, shards)) for i in range(shards)]
+        plan = [(i, shard_of(chosen, i, shards)) for i in range(shards)]
     plan = [(i, s) for i, s in plan if s]
     log_dir = Path(log_dir or root / "autograded")
     log_dir.mkdir(parents=True, exist_ok=True)

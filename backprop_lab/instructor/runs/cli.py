@@ -34,7 +34,13 @@ def add_grade(sub) -> argparse.ArgumentParser:
                        help="parallel nbgrader processes (default: the number of cores, %(default)s here)")
     group.add_argument("--shard", type=_shard_spec, help="run only shard i of k, e.g. 0/8")
     p.add_argument("--db", help="gradebook URL (default: the course's gradebook.db); e.g. postgresql://...")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="grade (again) only this student; may be given several times")
+    p.add_argument("--reset-manual", action="store_true",
+                   help="clear the manual scores and comments of the students graded (kept by default)")
     _add_run_options(p)
+    p.epilog = ("Grading again (after a test cell changed, or for one student on request) keeps every manual "
+                "score and comment unless --reset-manual, and prints what changed.")
     return p
 
 
@@ -63,11 +69,28 @@ def _report_shards(results) -> int:
 
 
 def run_grade(args) -> int:
-    from .autograde import grade
+    from ..course import course_root
+    from .autograde import grade, select_students, sqlite_url
+    from .regrade import changes, format_changes, reset_manual, snapshot
 
-    results = grade(assignment=args.assignment, shards=args.shards, db_url=args.db, only=args.shard,
-                    extra=_extra(args))
-    return _report_shards(results)
+    root = course_root()
+    try:
+        select_students(root, args.student)
+    except ValueError as exc:
+        print(f"backprop-lab grade: {exc}", file=sys.stderr)
+        return 2
+    db = args.db or sqlite_url(root)
+    whole = args.shard is None  # one array task of a cluster job sees only its shard
+    before = snapshot(db, args.assignment, args.student) if whole else None
+    if args.reset_manual:
+        print(f"cleared {reset_manual(db, args.assignment, args.student)} manual score(s) and comment(s)")
+    results = grade(root, assignment=args.assignment, shards=args.shards, db_url=args.db, only=args.shard,
+                    extra=_extra(args), student_ids=args.student)
+    code = _report_shards(results)
+    if whole:
+        after = snapshot(db, args.assignment, args.student)
+        print(format_changes(changes(before, after), len(after)))
+    return code
 
 
 def add_grade_demo(sub) -> argparse.ArgumentParser:
