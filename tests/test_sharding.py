@@ -1,10 +1,13 @@
-"""A class graded in parallel shards gets exactly the grades of a serial run, into SQLite
-and into a shared PostgreSQL gradebook."""
+"""A class graded in parallel shards gets exactly the grades of a serial run, into SQLite,
+into a shared PostgreSQL gradebook, and as the course's Slurm array job
+(docs/cluster/grade-array.sbatch) on a real single-node Slurm writing to PostgreSQL."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -12,7 +15,8 @@ from backprop_lab.instructor.runs.autograde import grade, shard_command, shard_o
 from backprop_lab.instructor.runs.democlass import build
 from backprop_lab.instructor.runs.pgserver import PostgresServer, postgres_bin
 
-from grading_helpers import course_dir, nbgrader, require_sandbox, scores
+import slurm_cluster
+from grading_helpers import ROOT, course_dir, nbgrader, require_sandbox, scores
 
 KEEP = ("01-forward", "05-backward")  # two quick notebooks keep the test short
 N_STUDENTS = 6
@@ -76,14 +80,18 @@ def test_sharded_grades_equal_serial(demo, serial):
     assert scores(db) == serial
 
 
-@pytest.mark.nbgrader
-@pytest.mark.postgres
-def test_parallel_shards_into_postgresql(demo, serial):
+def require_postgres() -> None:
     if postgres_bin() is None:
         if os.environ.get("BACKPROP_LAB_REQUIRE_POSTGRES"):
             pytest.fail("BACKPROP_LAB_REQUIRE_POSTGRES is set but no PostgreSQL server is installed")
         pytest.skip("no PostgreSQL server here (apt install postgresql); .ci/run installs it and "
                     "makes this test mandatory")
+
+
+@pytest.mark.nbgrader
+@pytest.mark.postgres
+def test_parallel_shards_into_postgresql(demo, serial):
+    require_postgres()
     course = _copy(demo, "sharding-postgres")
     (course / "gradebook.db").unlink(missing_ok=True)
     with PostgresServer() as pg:
@@ -92,3 +100,28 @@ def test_parallel_shards_into_postgresql(demo, serial):
         nbgrader(course, "export", "--to", "grades.csv", db=pg.url)
         assert (course / "grades.csv").read_text().count("\n") == N_STUDENTS + 2
     assert not (course / "gradebook.db").exists(), "nothing went to SQLite"
+
+
+@pytest.mark.nbgrader
+@pytest.mark.postgres
+def test_the_slurm_array_job_writes_the_serial_grades_into_postgresql(demo, serial):
+    """The course's own sbatch script, unchanged, as an array of three tasks on a real Slurm."""
+    require_postgres()
+    slurm_cluster.require()
+    course = _copy(demo, "sharding-slurm")
+    (course / "gradebook.db").unlink(missing_ok=True)
+    tasks, cluster = 3, course_dir("slurm")
+    with PostgresServer() as pg, slurm_cluster.SlurmCluster(cluster) as slurm:
+        nbgrader(course, "generate_assignment", "*", "--force", db=pg.url)
+        job = slurm.sbatch(f"--array=0-{tasks - 1}", str(ROOT / "docs" / "cluster" / "grade-array.sbatch"), "*",
+                           cwd=course, env={"GRADEBOOK_URL": pg.url})
+        logs = sorted(course.glob("grade-*_*.log"))
+        text = "\n".join(f"--- {p.name}\n{p.read_text()[-1500:]}" for p in logs)
+        assert job.returncode == 0, f"{job.stdout}{job.stderr}\n{text}\n{slurm.logs()}"
+        assert len(logs) == tasks, text
+        graded = [s for p in logs for s in re.findall(r"shard \d+: (\d+) student", p.read_text())]
+        assert sorted(map(int, graded)) == [2, 2, 2], text
+        assert scores(pg.url) == serial
+    assert not (course / "gradebook.db").exists(), "nothing went to SQLite"
+    left = subprocess.run(["pgrep", "-a", "-f", str(cluster)], capture_output=True, text=True)
+    assert left.returncode == 1, f"Slurm's daemons outlived the cluster: {left.stdout}"
