@@ -84,16 +84,13 @@ def test_regrades_keep_manual_grades_and_say_what_changed(course):
     assert "naive" not in out and "blank" not in out
     assert "regrade: 1 of 9 graded cell(s) changed" in out
 
-    # the whole assignment
-    out = grade(course).stdout
-    assert f"  naive  {A}/{N}  {CHANGED}: 2 -> 4" in out  # the naive sigmoid still builds a correct layer
-    assert "honest" not in out and "blank" not in out  # nothing else changed
-    assert cell(db, "honest", WRITTEN)[2] == 1
-
-    # told otherwise: the manual grade and comment go
-    out = grade(course, "--student", "honest", "--reset-manual").stdout
+    # the whole assignment, told otherwise this time: the manual grade and comment go
+    out = grade(course, "--reset-manual").stdout
     assert "cleared 2 manual score(s) and comment(s)" in out
+    assert f"  naive  {A}/{N}  {CHANGED}: 2 -> 4" in out  # the naive sigmoid still builds a correct layer
     assert f"  honest  {A}/{N}  {WRITTEN}: 1 -> 0, manual score cleared, comment cleared" in out
+    assert "blank" not in out  # nothing else changed
+    assert "regrade: 2 of 27 graded cell(s) changed" in out
     assert cell(db, "honest", WRITTEN)[2:] == (None, None)
 
 

@@ -1,6 +1,6 @@
-"""A class graded in parallel shards gets exactly the grades of a serial run, into SQLite,
-into a shared PostgreSQL gradebook, and as the course's Slurm array job
-(docs/cluster/grade-array.sbatch) on a real single-node Slurm writing to PostgreSQL."""
+"""A class graded in parallel shards gets exactly the grades of a serial run: into SQLite by
+the local runner, and into a shared PostgreSQL gradebook by the course's Slurm array job
+(docs/cluster/grade-array.sbatch) on a real single-node Slurm."""
 
 from __future__ import annotations
 
@@ -90,22 +90,10 @@ def require_postgres() -> None:
 
 @pytest.mark.nbgrader
 @pytest.mark.postgres
-def test_parallel_shards_into_postgresql(demo, serial):
-    require_postgres()
-    course = _copy(demo, "sharding-postgres")
-    (course / "gradebook.db").unlink(missing_ok=True)
-    with PostgresServer() as pg:
-        _autograde(course, pg.url, shards=2)
-        assert scores(pg.url) == serial
-        nbgrader(course, "export", "--to", "grades.csv", db=pg.url)
-        assert (course / "grades.csv").read_text().count("\n") == N_STUDENTS + 2
-    assert not (course / "gradebook.db").exists(), "nothing went to SQLite"
-
-
-@pytest.mark.nbgrader
-@pytest.mark.postgres
 def test_the_slurm_array_job_writes_the_serial_grades_into_postgresql(demo, serial):
-    """The course's own sbatch script, unchanged, as an array of three tasks on a real Slurm."""
+    """The course's own sbatch script, unchanged, as an array of three tasks on a real Slurm:
+    shards running at once, each ``backprop-lab grade --shard i/3 --db postgresql://...``,
+    into one PostgreSQL gradebook, exported from there."""
     require_postgres()
     slurm_cluster.require()
     course = _copy(demo, "sharding-slurm")
@@ -122,6 +110,8 @@ def test_the_slurm_array_job_writes_the_serial_grades_into_postgresql(demo, seri
         graded = [s for p in logs for s in re.findall(r"shard \d+: (\d+) student", p.read_text())]
         assert sorted(map(int, graded)) == [2, 2, 2], text
         assert scores(pg.url) == serial
+        nbgrader(course, "export", "--to", "grades.csv", db=pg.url)
+        assert (course / "grades.csv").read_text().count("\n") == N_STUDENTS + 2
     assert not (course / "gradebook.db").exists(), "nothing went to SQLite"
     left = subprocess.run(["pgrep", "-a", "-f", str(cluster)], capture_output=True, text=True)
     assert left.returncode == 1, f"Slurm's daemons outlived the cluster: {left.stdout}"
