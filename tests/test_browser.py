@@ -37,14 +37,16 @@ READABLE = ".widget-label, .widget-label-basic, .widget-readout, .widget-html-co
 # box of its text (a Range over its contents, which overflow: hidden and text-overflow: ellipsis
 # leave at full width; for a <select>, the chosen option's text measured in its font) must lie
 # inside the element's own content box when the element clips, inside every ancestor that clips
-# (the widget boxes have overflow: auto and scroll what does not fit) up to the output area, and
-# across the window's width. It returns the elements that fail, with the pixels cut on each side;
-# ``overflow`` is scrollWidth - clientWidth, which an ellipsis also shows. And it returns the widget
-# boxes that scroll sideways (``scrolls_px``): what they hide needs no text to be missed.
+# (the widget boxes have overflow: auto and scroll what does not fit) up to ``root`` (an output
+# area), and across the window's width. It returns how many it measured and those that fail, with
+# the pixels cut on each side (``overflow`` is scrollWidth - clientWidth, which an ellipsis also
+# shows), and the widget boxes that scroll sideways (``scrolls_px``): what they hide needs no text
+# to be missed.
 MEASURE = r"""([root, selector, stop]) => {
   const canvas = document.createElement("canvas").getContext("2d");
   const windowRight = document.documentElement.clientWidth;
   const cut = [];
+  let measured = 0;
   for (const el of root.querySelectorAll(selector)) {
     const style = getComputedStyle(el);
     if (!el.getClientRects().length || style.visibility === "hidden") continue;
@@ -64,6 +66,7 @@ MEASURE = r"""([root, selector, stop]) => {
       t = range.getBoundingClientRect();
     }
     if (!text) continue;  // an icon-only button, a label left empty
+    measured += 1;
     const clip = {left: 0, right: windowRight, top: -Infinity, bottom: Infinity};
     const narrow = (r, vertical) => {
       clip.left = Math.max(clip.left, r.left); clip.right = Math.min(clip.right, r.right);
@@ -72,8 +75,11 @@ MEASURE = r"""([root, selector, stop]) => {
     // overflow clips the boxes of blocks, flex items, inline-blocks, not of plain inline elements
     const clips = (s) => s.display !== "inline" && (s.overflowX !== "visible" || s.overflowY !== "visible");
     if (el.tagName === "SELECT" || clips(style)) narrow(inner, true);
-    let inside = true;  // below the output area, the notebook's own scrolling clips only sideways
-    for (let a = el.parentElement; a; a = a.parentElement) {
+    let inside = true;  // outside root (an output area), the notebook's scrolling clips only sideways
+    // up the tree as drawn: a slotted element's box is inside its slot in the host's shadow DOM
+    // (JupyterLab's toolbar buttons are <jp-button> elements that draw a <button> around the label)
+    const up = (a) => a.assignedSlot || a.parentElement || a.parentNode?.host || null;
+    for (let a = up(el); a; a = up(a)) {
       if (clips(getComputedStyle(a))) {
         const r = a.getBoundingClientRect();
         narrow({left: r.left + a.clientLeft, right: r.left + a.clientLeft + a.clientWidth,
@@ -99,7 +105,7 @@ MEASURE = r"""([root, selector, stop]) => {
                 scrolls_px: box.scrollWidth - box.clientWidth});
     }
   }
-  return cut;
+  return {measured, cut};
 }"""
 WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"  # an output that shows a widget
 
@@ -249,19 +255,23 @@ def cut_off(page, root=WIDGET_OUTPUT, selector=READABLE) -> list[dict]:
     """The texts in the notebook's widget outputs (or in the elements ``root`` names) that a
     person cannot read whole: see ``MEASURE``. Each output is scrolled into view first, since
     JupyterLab lays out only the cells in view."""
-    cut = []
+    cut, measured = [], 0
     for area in page.locator(root).all():
         area.scroll_into_view_if_needed()
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-        cut += area.evaluate("(el, args) => (%s)([el, ...args])" % MEASURE, [selector, ".jp-OutputArea-output"])
+        found = area.evaluate("(el, args) => (%s)([el, ...args])" % MEASURE, [selector, root])
+        cut, measured = cut + found["cut"], measured + found["measured"]
+    assert measured, f"no text of {selector!r} in {root!r} to measure: the page is not what this test expects"
     return cut
 
 
 def assert_readable(page, name, **where):
-    """Fails, naming each text that is cut off and by how many pixels, with a screenshot."""
+    """Fails, naming each text that is cut off and by how many pixels, and each widget box that
+    scrolls sideways, with a screenshot."""
     cut = cut_off(page, **where)
     path = shot(page, name)
-    assert not cut, (f"{len(cut)} text(s) cut off at {WIDTH} px wide (screenshot {path}):\n"
+    assert not cut, (f"{len(cut)} text(s) cut off or box(es) scrolling sideways at {WIDTH} px wide "
+                     f"(screenshot {path}):\n"
                      + "\n".join(json.dumps(c, ensure_ascii=False) for c in cut))
 
 
@@ -342,8 +352,9 @@ def test_training_dashboard_trains_when_clicked(page, lab):
 
 def test_validate_button_on_a_student_notebook(page, lab):
     open_notebook(page, lab, "notebooks/01-forward/forward.ipynb")
-    assert page.locator(".validate-button button").first.is_visible(), "in the toolbar, not in its overflow menu"
-    assert_readable(page, "validate-button", root=".jp-NotebookPanel-toolbar", selector=".validate-button button")
+    assert page.locator(".validate-button").first.is_visible(), "in the toolbar, not in its overflow menu"
+    assert_readable(page, "validate-button", root=".jp-NotebookPanel-toolbar",
+                    selector=".validate-button .jp-ToolbarButtonComponent-label")
     page.locator(".validate-button").first.click()
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(timeout=180_000)
