@@ -267,9 +267,9 @@ def cut_off(page, root=WIDGET_OUTPUT, selector=READABLE) -> list[dict]:
 
 def assert_readable(page, name, **where):
     """Fails, naming each text that is cut off and by how many pixels, and each widget box that
-    scrolls sideways, with a screenshot."""
-    cut = cut_off(page, **where)
+    scrolls sideways, with a screenshot of the page as the test left it (measuring scrolls)."""
     path = shot(page, name)
+    cut = cut_off(page, **where)
     assert not cut, (f"{len(cut)} text(s) cut off or box(es) scrolling sideways at {WIDTH} px wide "
                      f"(screenshot {path}):\n"
                      + "\n".join(json.dumps(c, ensure_ascii=False) for c in cut))
