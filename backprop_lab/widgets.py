@@ -38,6 +38,16 @@ __all__ = ["training_dashboard", "backprop_step_through", "activation_explorer",
            "vanishing_gradient_explorer", "FigureView"]
 
 _HIDDEN = list(activations.names(hidden=True))
+# Each description is as wide as its text: a fixed label width cuts off whatever is longer in the
+# student's font ("hidd", "learnin"), and ipywidgets' default of 80 px is shorter than
+# "hidden layers".
+_LABEL = {"description_width": "initial"}
+
+
+def _row(children) -> W.HBox:
+    """Controls side by side that wrap onto the next line rather than shrink or scroll out of a
+    narrow notebook (a widget box scrolls what does not fit, and its flex items shrink)."""
+    return W.HBox(children, layout=W.Layout(flex_flow="row wrap", align_items="center"))
 
 
 def _ipympl_active() -> bool:
@@ -63,7 +73,9 @@ class FigureView:
             self.widget = self.fig.canvas
         else:
             self.fig = Figure(figsize=figsize, dpi=dpi)
-            self.widget = W.Image(format="png", layout=W.Layout(width="100%", max_width=f"{figsize[0] * dpi}px"))
+            # no margin at the sides: 100% and a margin are wider than the box, which then scrolls
+            self.widget = W.Image(format="png", layout=W.Layout(width="100%", max_width=f"{figsize[0] * dpi}px",
+                                                                margin="var(--jp-widgets-margin) 0"))
 
     def refresh(self) -> None:
         if isinstance(self.widget, W.Image):
@@ -82,8 +94,7 @@ class TrainingDashboard(W.VBox):
     def __init__(self, dataset="moons", hidden=8, activation="tanh", lr=0.3, batch_size=16, epochs=150,
                  seed=0, n_samples=300):
         self.seed, self.n_samples = seed, n_samples
-        style = {"description_width": "110px"}
-        wide = W.Layout(width="340px")
+        style, wide = _LABEL, W.Layout(width="320px")  # two to a line in a notebook beside the file browser
         self.dataset = W.Dropdown(options=["xor", "moons", "spirals"], value=dataset, description="data set",
                                   style=style, layout=wide)
         self.hidden = W.IntSlider(value=hidden, min=1, max=64, description="hidden units", style=style, layout=wide)
@@ -95,9 +106,11 @@ class TrainingDashboard(W.VBox):
                                      description="batch size", style=style, layout=wide)
         self.epochs = W.IntSlider(value=epochs, min=10, max=1000, step=10, description="epochs", style=style,
                                   layout=wide)
-        self.button = W.Button(description="Train", button_style="primary", icon="play")
+        # the button as wide as its icon and text, never narrower (a flex item shrinks to "…")
+        self.button = W.Button(description="Train", button_style="primary", icon="play",
+                               layout=W.Layout(width="auto", flex="0 0 auto"))
         self.progress = W.IntProgress(value=0, min=0, max=epochs, description="epoch 0", style=style)
-        self.status = W.Label(value="Choose the settings, then press Train.")
+        self.status = W.HTML(value="Choose the settings, then press Train.")  # HTML wraps a long line, a Label cuts it
         self.view = FigureView(figsize=(10.5, 4.2))
         self.ax_loss, self.ax_data = self.view.fig.subplots(1, 2)
         self.view.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.25)
@@ -106,9 +119,10 @@ class TrainingDashboard(W.VBox):
         self.button.on_click(lambda _: self.train())
         self.dataset.observe(lambda _: self._load(), names="value")
         self._load()
-        controls = W.VBox([self.dataset, self.hidden, self.activation, self.lr, self.batch_size, self.epochs,
-                           W.HBox([self.button]), self.progress, self.status])
-        super().__init__([W.HBox([controls, self.view.widget])])
+        # the controls above the figure, not beside it: beside, the figure took the row's width and
+        # squeezed the controls' column until their labels and the button were cut off
+        super().__init__([_row([self.dataset, self.hidden, self.activation, self.lr, self.batch_size, self.epochs]),
+                          _row([self.button, self.progress]), self.status, self.view.widget])
 
     def _load(self):
         if self.dataset.value == "xor":  # the four corners, with noisy copies to see a boundary form
@@ -217,7 +231,7 @@ class StepThrough(W.VBox):
         self.back_button.on_click(lambda _: self.back())
         self.next_button.on_click(lambda _: self.next())
         self.show(0)
-        bar = W.HBox([self.back_button, self.next_button, self.counter], layout=W.Layout(align_items="center"))
+        bar = _row([self.back_button, self.next_button, self.counter])
         super().__init__([bar, self.formula, self.values, self.view.widget])
 
     def show(self, k: int) -> None:
@@ -270,8 +284,8 @@ def backprop_step_through(net: MLP | None = None, x=None, t=None, lr: float | No
 class ActivationExplorer(W.VBox):
     def __init__(self, name, limit):
         self.activation = W.ToggleButtons(options=list(activations.names(elementwise=True)), value=name,
-                                          description="g")
-        self.limit = W.FloatSlider(value=limit, min=1, max=20, step=0.5, description="|in| up to")
+                                          description="g", style=_LABEL)
+        self.limit = W.FloatSlider(value=limit, min=1, max=20, step=0.5, description="|in| up to", style=_LABEL)
         self.info = W.HTMLMath()
         self.readout = W.Label()  # plain text, for reading at a glance
         self.view = FigureView(figsize=(8, 4))
@@ -315,10 +329,10 @@ def layer_gradient_norms(net: MLP, X, Y) -> np.ndarray:
 class VanishingExplorer(W.VBox):
     def __init__(self, depth, activation, init, width, seed):
         self.seed, self.width = seed, width
-        self.depth = W.IntSlider(value=depth, min=2, max=20, description="hidden layers")
-        self.activation = W.Dropdown(options=_HIDDEN, value=activation, description="activation")
+        self.depth = W.IntSlider(value=depth, min=2, max=20, description="hidden layers", style=_LABEL)
+        self.activation = W.Dropdown(options=_HIDDEN, value=activation, description="activation", style=_LABEL)
         self.init = W.Dropdown(options=["xavier", "he", "normal", ("small (σ=0.1)", 0.1)], value=init,
-                               description="initialisation")
+                               description="initialisation", style=_LABEL)
         self.info = W.Label()
         self.view = FigureView(figsize=(9, 4))
         self.ax = self.view.fig.subplots()
@@ -327,7 +341,7 @@ class VanishingExplorer(W.VBox):
         for c in (self.depth, self.activation, self.init):
             c.observe(lambda _: self.update(), names="value")
         self.update()
-        super().__init__([W.HBox([self.depth, self.activation, self.init]), self.info, self.view.widget])
+        super().__init__([_row([self.depth, self.activation, self.init]), self.info, self.view.widget])
 
     def update(self) -> None:
         sizes = [64] + [self.width] * self.depth.value + [10]

@@ -26,6 +26,88 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 ROUNDS = 3
 REPEATS = int(os.environ.get("BACKPROP_LAB_REPEATS", 30))
 MAX_STUCK = 2
+# the narrowest window the course promises to fit (issue 12): every test's page has this width
+WIDTH = 1280
+
+# Which texts a person must be able to read whole: the widgets' labels (the descriptions before
+# sliders and drop-downs, and Label readouts), the slider readouts, HTML readouts, the buttons'
+# text and the drop-downs' chosen option.
+READABLE = ".widget-label, .widget-label-basic, .widget-readout, .widget-html-content, button, select"
+# What "read whole" is measured as, in the page, for each of those elements inside ``root``: the
+# box of its text (a Range over its contents, which overflow: hidden and text-overflow: ellipsis
+# leave at full width; for a <select>, the chosen option's text measured in its font) must lie
+# inside the element's own content box when the element clips, inside every ancestor that clips
+# (the widget boxes have overflow: auto and scroll what does not fit) up to ``root`` (an output
+# area), and across the window's width. It returns how many it measured and those that fail, with
+# the pixels cut on each side (``overflow`` is scrollWidth - clientWidth, which an ellipsis also
+# shows), and the widget boxes that scroll sideways (``scrolls_px``): what they hide needs no text
+# to be missed.
+MEASURE = r"""([root, selector, stop]) => {
+  const canvas = document.createElement("canvas").getContext("2d");
+  const windowRight = document.documentElement.clientWidth;
+  const cut = [];
+  let measured = 0;
+  for (const el of root.querySelectorAll(selector)) {
+    const style = getComputedStyle(el);
+    if (!el.getClientRects().length || style.visibility === "hidden") continue;
+    const box = el.getBoundingClientRect();
+    const inner = {left: box.left + el.clientLeft + parseFloat(style.paddingLeft),
+                   right: box.left + el.clientLeft + el.clientWidth - parseFloat(style.paddingRight),
+                   top: box.top + el.clientTop, bottom: box.top + el.clientTop + el.clientHeight};
+    let text, t;
+    if (el.tagName === "SELECT") {
+      text = el.selectedOptions.length ? el.selectedOptions[0].text : "";
+      canvas.font = style.font;
+      t = {left: inner.left, right: inner.left + canvas.measureText(text).width, top: inner.top, bottom: inner.top};
+    } else {
+      text = el.textContent.replace(/\s+/g, " ").trim();
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      t = range.getBoundingClientRect();
+    }
+    if (!text) continue;  // an icon-only button, a label left empty
+    measured += 1;
+    const clip = {left: 0, right: windowRight, top: -Infinity, bottom: Infinity};
+    const narrow = (r, vertical) => {
+      clip.left = Math.max(clip.left, r.left); clip.right = Math.min(clip.right, r.right);
+      if (vertical) { clip.top = Math.max(clip.top, r.top); clip.bottom = Math.min(clip.bottom, r.bottom); }
+    };
+    // overflow clips the boxes of blocks, flex items, inline-blocks, not of plain inline elements
+    const clips = (s) => s.display !== "inline" && (s.overflowX !== "visible" || s.overflowY !== "visible");
+    if (el.tagName === "SELECT" || clips(style)) narrow(inner, true);
+    let inside = true;  // outside root (an output area), the notebook's scrolling clips only sideways
+    // up the tree as drawn: a slotted element's box is inside its slot in the host's shadow DOM
+    // (JupyterLab's toolbar buttons are <jp-button> elements that draw a <button> around the label)
+    const up = (a) => a.assignedSlot || a.parentElement || a.parentNode?.host || null;
+    for (let a = up(el); a; a = up(a)) {
+      if (clips(getComputedStyle(a))) {
+        const r = a.getBoundingClientRect();
+        narrow({left: r.left + a.clientLeft, right: r.left + a.clientLeft + a.clientWidth,
+                top: r.top + a.clientTop, bottom: r.top + a.clientTop + a.clientHeight}, inside);
+      }
+      if (a.matches(stop)) inside = false;
+    }
+    const px = (v, most) => Math.round(Math.min(Math.max(0, v), most) * 10) / 10;
+    const width = t.right - t.left, height = t.bottom - t.top;
+    const sides = {left: px(clip.left - t.left, width), right: px(t.right - clip.right, width),
+                   top: px(clip.top - t.top, height), bottom: px(t.bottom - clip.bottom, height)};
+    const overflow = el.tagName === "SELECT" ? 0 : el.scrollWidth - el.clientWidth;
+    if (Object.values(sides).some((v) => v > 0.5) || overflow > 0) {
+      cut.push({element: el.tagName.toLowerCase() + "." + [...el.classList].join("."), text,
+                text_width: px(width, width), visible_width: px(Math.min(t.right, clip.right) -
+                Math.max(t.left, clip.left), width), cut_px: sides, overflow});
+    }
+  }
+  // and a widget box that scrolls sideways hides part of what it holds, text or not
+  for (const box of root.querySelectorAll(".widget-box")) {
+    if (box.scrollWidth > box.clientWidth) {
+      cut.push({element: "div." + [...box.classList].join("."), text: box.innerText.slice(0, 60),
+                scrolls_px: box.scrollWidth - box.clientWidth});
+    }
+  }
+  return {measured, cut};
+}"""
+WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"  # an output that shows a widget
 
 
 def _why_not() -> str | None:
@@ -102,7 +184,7 @@ def browser(lab):
 
 @pytest.fixture
 def page(browser, lab):
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
@@ -169,6 +251,30 @@ def errors(page) -> list[str]:
     return page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
 
 
+def cut_off(page, root=WIDGET_OUTPUT, selector=READABLE) -> list[dict]:
+    """The texts in the notebook's widget outputs (or in the elements ``root`` names) that a
+    person cannot read whole: see ``MEASURE``. Each output is scrolled into view first, since
+    JupyterLab lays out only the cells in view."""
+    cut, measured = [], 0
+    for area in page.locator(root).all():
+        area.scroll_into_view_if_needed()
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        found = area.evaluate("(el, args) => (%s)([el, ...args])" % MEASURE, [selector, root])
+        cut, measured = cut + found["cut"], measured + found["measured"]
+    assert measured, f"no text of {selector!r} in {root!r} to measure: the page is not what this test expects"
+    return cut
+
+
+def assert_readable(page, name, **where):
+    """Fails, naming each text that is cut off and by how many pixels, and each widget box that
+    scrolls sideways, with a screenshot of the page as the test left it (measuring scrolls)."""
+    path = shot(page, name)
+    cut = cut_off(page, **where)
+    assert not cut, (f"{len(cut)} text(s) cut off or box(es) scrolling sideways at {WIDTH} px wide "
+                     f"(screenshot {path}):\n"
+                     + "\n".join(json.dumps(c, ensure_ascii=False) for c in cut))
+
+
 def shot(page, name):
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
@@ -190,7 +296,7 @@ def test_demo_notebook_runs_in_the_browser(page, lab, name):
     run_all(page, lab)
     assert page.locator(".widget-box, .jp-OutputArea-output img").count() > 0, "widgets or plots rendered"
     assert not [e for e in errors(page) if "Traceback" in e or "Error" in e], errors(page)
-    shot(page, f"{name}-ran")
+    assert_readable(page, f"{name}-ran")
 
 
 def test_moving_a_slider_changes_the_plot(page, lab):
@@ -213,7 +319,7 @@ def test_moving_a_slider_changes_the_plot(page, lab):
     assert readout.inner_text() == f"sigmoid: g'(−6) = {sigmoid_prime(6)}", "the kernel's readout first"
     page.wait_for_function("([el, old]) => el.getAttribute('src') !== old", arg=[image.element_handle(), src])
     assert image.screenshot() != before, "then the image"
-    shot(page, "activation-explorer-slider-moved")
+    assert_readable(page, "activation-explorer-slider-moved")
 
 
 def test_step_through_next_shows_the_deltas(page, lab):
@@ -226,7 +332,7 @@ def test_step_through_next_shows_the_deltas(page, lab):
     values.wait_for()
     assert "o1: Δ=−0.138499" in values.inner_text() and "o2: Δ=0.0380982" in values.inner_text()
     assert "step 7 of 11" in walk.inner_text()
-    shot(page, "step-through-output-deltas")
+    assert_readable(page, "step-through-output-deltas")
     walk.locator("button", has_text="Next").click()
     walk.locator(".widget-html").filter(has_text="h1: Δ=−0.00877135").wait_for()
     shot(page, "step-through-hidden-deltas")
@@ -235,17 +341,20 @@ def test_step_through_next_shows_the_deltas(page, lab):
 def test_training_dashboard_trains_when_clicked(page, lab):
     open_notebook(page, lab, "lectures/01-training-dashboard.ipynb")
     run_all(page, lab)
-    dash = page.locator(".widget-hbox").filter(has=page.locator("button", has_text="Train")).first
+    dash = page.locator(".widget-vbox").filter(has=page.locator("button", has_text="Train")).first
     image = dash.locator("img").first
     src = image.get_attribute("src")
     dash.locator("button", has_text="Train").click()
-    dash.locator(".widget-label").filter(has_text="done: 150 epochs").wait_for(timeout=120_000)
+    dash.locator(".widget-html").filter(has_text="done: 150 epochs").wait_for(timeout=120_000)
     assert image.get_attribute("src") != src
-    shot(page, "training-dashboard-trained")
+    assert_readable(page, "training-dashboard-trained")  # and the status line it ends with
 
 
 def test_validate_button_on_a_student_notebook(page, lab):
     open_notebook(page, lab, "notebooks/01-forward/forward.ipynb")
+    assert page.locator(".validate-button").first.is_visible(), "in the toolbar, not in its overflow menu"
+    assert_readable(page, "validate-button", root=".jp-NotebookPanel-toolbar",
+                    selector=".validate-button .jp-ToolbarButtonComponent-label")
     page.locator(".validate-button").first.click()
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(timeout=180_000)
