@@ -276,7 +276,8 @@ def flow(hub, browser, steps):
     dialog.wait_for(timeout=180_000)
     verdict = dialog.inner_text()
     shot(student, "student-validate")
-    assert "Success" in verdict, f"Validate on the filled-in {NOTEBOOK}.ipynb said:\n{verdict}"
+    assert "Success! Your notebook passes all the tests." in verdict, \
+        f"Validate on the filled-in {NOTEBOOK}.ipynb said:\n{verdict}"
     dialog.locator("button").last.click()
     downloaded.locator("button:has-text('Submit')").click()
     submitted = panel.locator(f"#submitted_assignments_list .list_item:has-text('{ASSIGNMENT}')").first
