@@ -93,12 +93,11 @@ class Hub:
             f'course_id = "{COURSE}"\ngrader = "{GRADER}"\ncourse_root = "{self.course_root}"\n'
             f'instructors = ["{INSTRUCTOR}"]\nstudents = ["{STUDENT}"]\n'
             f'bind_url = "http://127.0.0.1:{self.ports["public"]}"\nformgrader_port = {self.ports["formgrader"]}\n')
-        env = self.env
         (state / "overlay_config.py").write_text(f"""\
 # this machine's differences from deploy/jupyterhub_config.py: the users' Python, free ports
 c = get_config()
 load_subconfig({str(ROOT / "deploy" / "jupyterhub_config.py")!r})
-python, env = {str(site.python.python)!r}, {env!r}
+python, env = {str(site.python.python)!r}, {self.env!r}
 c.Spawner.cmd = [python, *c.Spawner.cmd[1:]]
 c.Spawner.environment = env
 for service in c.JupyterHub.services:
