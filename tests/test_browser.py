@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -108,6 +109,9 @@ MEASURE = r"""([root, selector, stop]) => {
   return {measured, cut};
 }"""
 WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"  # an output that shows a widget
+# Debian's Chromium, headless, as root in a container: no sandbox of its own, no GPU, no network of its own
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def _why_not() -> str | None:
@@ -120,15 +124,20 @@ def _why_not() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def lab():
-    """JupyterLab on 127.0.0.1 with a token and throw-away config, data and settings dirs."""
+def require_browser() -> None:
+    """Skip without Chromium and Playwright, or fail where CI sets BACKPROP_LAB_REQUIRE_BROWSER."""
     why = _why_not()
     if why:
         if os.environ.get("BACKPROP_LAB_REQUIRE_BROWSER"):
             pytest.fail(f"BACKPROP_LAB_REQUIRE_BROWSER is set but there is {why}")
         pytest.skip(f"browser tests need Chromium and Playwright: {why}; .ci/run installs both "
                     "and makes these tests mandatory")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """JupyterLab on 127.0.0.1 with a token and throw-away config, data and settings dirs."""
+    require_browser()
     work = ROOT / "build" / "browser"
     shutil.rmtree(work, ignore_errors=True)
     (work / "root").mkdir(parents=True)
@@ -170,16 +179,23 @@ def lab():
     proc.wait(30)
 
 
-@pytest.fixture(scope="module")
-def browser(lab):
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright (also the hub's tests, tests/test_hub.py)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
