@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..._argtypes import share
+
 __all__ = ["COMMANDS"]
 
 
@@ -32,8 +34,8 @@ def add_similarity(sub) -> argparse.ArgumentParser:
                                    "side). A pair is flagged when it is much more alike than the class usually is: "
                                    "a reason to look, not proof of copying. Run it from the course root.")
     p.add_argument("assignment", help="the assignment, e.g. 01-forward")
-    p.add_argument("--threshold", type=float, default=None, metavar="T",
-                   help="never flag a pair whose score is below T, between 0 and 1 (default: THRESHOLD of "
+    p.add_argument("--threshold", type=share, default=None, metavar="T",
+                   help="never flag a pair whose score is below T, from 0 to 1 (default: THRESHOLD of "
                         "backprop_lab.instructor.reports.similarity); the class's own cutoff may be higher")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="folder for the two files (default: reports/similarity/<assignment>/)")
@@ -47,9 +49,6 @@ def run_similarity(args) -> int:
     from .similarity import THRESHOLD, similarity, write_csv, write_html
 
     threshold = THRESHOLD if args.threshold is None else args.threshold
-    if not 0 <= threshold <= 1:
-        print(f"similarity: --threshold must be between 0 and 1, not {threshold}")
-        return 2
     try:
         report = similarity(args.assignment, threshold=threshold)
     except (ValueError, FileNotFoundError) as exc:

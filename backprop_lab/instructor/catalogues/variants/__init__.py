@@ -4,18 +4,19 @@ Students who answer the same small function contract honestly still write it dif
 loop or a matrix product, checks first or inside the loop, ``np.where`` or boolean indexing. A
 demo class made from the one solution has none of that variety, so a similarity check on it
 would find every pair alike. Each :class:`Variant` rewrites one solution region of one answer
-cell (a cell with several regions has variants for each, drawn independently); every variant passes its notebook's visible and hidden tests
-(``tests/test_variants.py``), so a student built from variants still earns full marks. One
-module per notebook defines ``VARIANTS``; :data:`CATALOGUE` gathers them in course order.
+cell (a cell with several regions has variants for each, drawn independently); every variant
+passes its notebook's visible and hidden tests (``tests/test_variants.py``), so a student
+built from variants still earns full marks. One module per notebook defines ``VARIANTS``;
+:data:`CATALOGUE` gathers them in course order.
 """
 
 from __future__ import annotations
 
 import copy
-import textwrap
 from dataclasses import dataclass
 
 from ..catalogue import collect, lookup
+from ..shortcuts import replace_solution
 from ...execute import SOLUTION_REGION, nbgrader_meta
 
 __all__ = ["Variant", "CATALOGUE", "by_id", "for_notebook"]
@@ -65,15 +66,12 @@ class Variant:
         if len(cells) != 1:
             raise ValueError(f"variant {self.id!r}: notebook has {len(cells)} cells with grade_id {self.cell!r}")
         cell = cells[0]
-        regions = list(SOLUTION_REGION.finditer(cell.source))
+        regions = [m.group(2) for m in SOLUTION_REGION.finditer(cell.source)]
         if not 0 <= self.region < len(regions):
             raise ValueError(f"variant {self.id!r}: cell {self.cell!r} has {len(regions)} solution regions, "
                              f"no region {self.region}")
-        match = regions[self.region]
-        indent = match.group(1)
-        body = textwrap.indent(textwrap.dedent(self.code).strip("\n") + "\n", indent)
-        cell.source = (cell.source[:match.start()] + f"{indent}### BEGIN SOLUTION\n{body}{indent}### END SOLUTION"
-                       + cell.source[match.end():])
+        regions[self.region] = self.code
+        cell.source = replace_solution(cell.source, tuple(regions))
         return out
 
 
