@@ -27,12 +27,9 @@ def run_course_table(args) -> int:
 
 def add_similarity(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("similarity", help="report pairs of submissions whose answers are suspiciously alike",
-                       description="Compare every pair of students' answer cells of one assignment "
-                                   "(submitted/<student>/<assignment>/) with copydetect, leaving out the released "
-                                   "scaffold, the tests and the written answers, and write similarity.csv (every "
-                                   "pair) and similarity.html (the flagged pairs, their matching code side by "
-                                   "side). A pair is flagged when it is much more alike than the class usually is: "
-                                   "a reason to look, not proof of copying. Run it from the course root.")
+                       description="Compare every pair of students' answer cells of one assignment with copydetect "
+                                   "into similarity.csv and .html. A flag is a reason to look, not proof of copying. "
+                                   "Run it from the course root.")
     p.add_argument("assignment", help="the assignment, e.g. 01-forward")
     p.add_argument("--threshold", type=share, default=None, metavar="T",
                    help="never flag a pair whose score is below T, from 0 to 1 (default: THRESHOLD of "

@@ -28,12 +28,10 @@ class Variant:
 
     Attributes
     ----------
-    id : str
-        Short unique name, e.g. ``"forward-sigmoid-boolean-mask"``.
-    notebook : str
-        ``"<assignment>/<notebook>"``, e.g. ``"01-forward/forward"``.
-    cell : str
-        ``grade_id`` of the solution cell that the variant rewrites.
+    id, notebook, cell : str
+        As a mistake's (:class:`..mistakes.Mistake`): a short unique name such as
+        ``"forward-sigmoid-boolean-mask"``, ``"<assignment>/<notebook>"``, and the ``grade_id``
+        of the solution cell that the variant rewrites.
     code : str
         The new code of the cell's ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region
         number :attr:`region`, written without indent (it is indented as its markers are).
