@@ -7,7 +7,7 @@ import argparse
 import math
 from typing import Callable
 
-__all__ = ["number", "positive_int", "non_negative_int", "positive_float", "non_negative_float", "fraction"]
+__all__ = ["number", "positive_int", "non_negative_int", "positive_float", "non_negative_float", "fraction", "share"]
 
 
 def number(kind: type, ok: Callable[[float], bool], expected: str) -> Callable[[str], float]:
@@ -30,3 +30,4 @@ non_negative_int = number(int, lambda v: v >= 0, "a non-negative integer")
 positive_float = number(float, lambda v: v > 0, "a positive finite number")
 non_negative_float = number(float, lambda v: v >= 0, "a finite number >= 0")
 fraction = number(float, lambda v: 0 < v < 1, "a fraction strictly between 0 and 1")
+share = number(float, lambda v: 0 <= v <= 1, "a number from 0 to 1")

@@ -67,6 +67,8 @@ def test_example_prints_the_worked_example():
     (["grade-demo", "--students", "0", "--dest", "never-made"], ["--students", "positive integer", "got 0"]),
     (["grade-demo", "--shards", "-2", "--dest", "never-made"], ["--shards", "positive integer", "got -2"]),
     (["grade", "--timeout", "0"], ["--timeout", "positive integer"]),
+    (["similarity", "01-forward", "--threshold", "1.5"], ["--threshold", "from 0 to 1", "got 1.5"]),
+    (["similarity"], ["assignment"]),
 ])
 def test_bad_arguments_exit_2_with_a_message(args, words):
     proc = run(*args)

@@ -50,7 +50,8 @@ def requirements_set(name: str = "requirements.txt", follow: bool = False) -> di
 
 
 def environment_set() -> dict:
-    """A small reader for our environment.yml (no YAML dependency needed)."""
+    """A small reader for our environment.yml (no YAML dependency needed): the conda packages
+    and the PyPI ones of its ``pip:`` section, but for the local paths."""
     out = {}
     for line in (ROOT / "environment.yml").read_text().splitlines():
         line = line.split("#")[0].rstrip()

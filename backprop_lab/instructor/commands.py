@@ -1,6 +1,6 @@
 """The instructor's commands of ``backprop-lab``, gathered from the stages that own them:
 ``release`` (:mod:`.release.cli`), ``pre-screen`` (:mod:`.prescreen.cli`), ``grade`` and
-``grade-demo`` (:mod:`.runs.cli`), ``course-table`` (:mod:`.reports.cli`) and
+``grade-demo`` (:mod:`.runs.cli`), ``course-table`` and ``similarity`` (:mod:`.reports.cli`) and
 ``grading-limits`` (:mod:`.hardening.cli`). Each command is ``add_<name>(subparsers)`` plus
 ``run_<name>(args)`` in its stage's ``cli`` module, which imports only ``argparse`` at its top
 and the stage's own modules when the command runs, so that ``backprop-lab train`` does not

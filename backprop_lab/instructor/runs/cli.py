@@ -95,10 +95,11 @@ def run_grade(args) -> int:
 
 def add_grade_demo(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("grade-demo", help="grade the demo class end to end (the instructor's first run)",
-                       description="Build the demo class (sample submissions from the solutions, the blank "
-                                   "notebooks and the catalogue of common mistakes) in a fresh folder, then run "
-                                   "the real nbgrader pipeline on it: a fresh gradebook, pre-screen, autograde "
-                                   "(sharded), generate_feedback and export, and print the grade table.")
+                       description="Build the demo class (sample submissions from the solutions, their correct "
+                                   "variants, the blank notebooks and the catalogue of common mistakes) in a fresh "
+                                   "folder, then run the real nbgrader pipeline on it: a fresh gradebook, "
+                                   "pre-screen, autograde (sharded), generate_feedback and export, and print the "
+                                   "grade table.")
     p.add_argument("--dest", default="demo-class", help="folder to create (default: %(default)s)")
     p.add_argument("--students", type=positive_int, default=30, help="class size (default: %(default)s)")
     p.add_argument("--shards", type=positive_int, default=os.cpu_count() or 1, help="parallel nbgrader processes")

@@ -2,9 +2,13 @@
 
 ``build(dest)`` makes a complete course folder (config, ``solutions/``, ``notebooks/``, a
 student list) with one submission per student and notebook, made from the solutions, the
-blank release and the catalogue of common mistakes:
+blank release, the catalogue of common mistakes and that of correct variants:
 
-* every tenth student (``s01``, ``s11``, ...) hands in the solutions: full marks;
+* every answer cell that a student gets right is the solution's or, where the notebook has
+  them, one of the catalogued variants (:mod:`..catalogues.variants`), drawn per student: honest
+  students write the same contract differently, as a class does, so that the similarity
+  report (``backprop-lab similarity``) has something honest to tell copies from;
+* every tenth student (``s01``, ``s11``, ...) hands in correct answers only: full marks;
 * the next hands in one notebook blank, the next leaves one out;
 * everyone else makes zero to two catalogued mistakes per notebook;
 * three students break their notebooks the way students do (a deleted test cell, an
@@ -25,6 +29,7 @@ import nbformat
 
 from ..course import copy_course, course_root, notebooks
 from ..execute import is_graded_test
+from ..catalogues import variants
 from ..catalogues.mistakes import CATALOGUE, by_id
 from .submissions import fill
 
@@ -49,6 +54,7 @@ class Student:
     missing: list = field(default_factory=list)     # notebooks not handed in
     blank: list = field(default_factory=list)       # notebooks handed in blank
     broken: dict = field(default_factory=dict)      # notebook -> what was broken
+    variants: dict = field(default_factory=dict)    # notebook -> [variant ids] of its correct cells
 
 
 def _pick_mistakes(rng: random.Random, nb: str, k: int) -> list:
@@ -105,8 +111,22 @@ def plan(n_students: int, seed: int = 0, root=None) -> list[Student]:
             if 3 <= i < 3 + len(breakages):
                 st.broken[nbs[i % len(nbs)]] = breakages[i - 3]
                 st.profile += f", {breakages[i - 3]}"
+        _pick_variants(random.Random(f"{seed}:{sid}"), st, nbs)
         out.append(st)
     return out
+
+
+def _pick_variants(rng: random.Random, st: Student, nbs: list) -> None:
+    """Choose, for each answer region of ``st``'s notebooks that has catalogued variants, in a
+    cell without a mistake, the solution's answer or one of the variants (each equally likely).
+    ``rng`` is the student's own, so that the variants leave the mistakes and profiles of
+    :func:`plan` as they were without them."""
+    for nb in nbs:
+        mistaken = {by_id(m).cell for m in st.mistakes.get(nb, [])}
+        for (cell, _), options in variants.for_notebook(nb).items():
+            choice = rng.randrange(len(options) + 1)  # 0: the solution's own answer
+            if cell not in mistaken and choice:
+                st.variants.setdefault(nb, []).append(options[choice - 1].id)
 
 
 def build(dest, n_students: int = 30, seed: int = 0, root=None) -> list[Student]:
@@ -134,6 +154,8 @@ def build(dest, n_students: int = 30, seed: int = 0, root=None) -> list[Student]
                 sub = rel
             else:
                 sub = src
+                for vid in st.variants.get(name, []):
+                    sub = variants.by_id(vid).apply(sub)
                 for mid in st.mistakes.get(name, []):
                     sub = by_id(mid).apply(sub)
                 sub = fill(rel, sub)
@@ -149,8 +171,9 @@ def build(dest, n_students: int = 30, seed: int = 0, root=None) -> list[Student]
             w.writerow([st.id, st.first_name, st.last_name, f"{st.id}@example.edu"])
     with open(dest / "demo-class.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["id", "profile", "mistakes", "missing", "blank", "broken"])
+        w.writerow(["id", "profile", "mistakes", "missing", "blank", "broken", "variants"])
         for st in class_plan:
             w.writerow([st.id, st.profile, ";".join(m for ms in st.mistakes.values() for m in ms),
-                        ";".join(st.missing), ";".join(st.blank), ";".join(f"{k}: {v}" for k, v in st.broken.items())])
+                        ";".join(st.missing), ";".join(st.blank), ";".join(f"{k}: {v}" for k, v in st.broken.items()),
+                        ";".join(v for vs in st.variants.values() for v in vs)])
     return class_plan
