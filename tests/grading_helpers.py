@@ -15,22 +15,18 @@ from nbgrader.api import Gradebook
 from backprop_lab.instructor.course import copy_course
 from backprop_lab.instructor.runs.submissions import fill
 
+from needs import need
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def require_sandbox() -> None:
     """Skip (or, where CI sets BACKPROP_LAB_REQUIRE_SANDBOX, fail) without bubblewrap."""
-    import pytest
-
     from backprop_lab.instructor.hardening.sandbox import bwrap_available
 
     problem = bwrap_available()
-    if problem is None:
-        return
-    if os.environ.get("BACKPROP_LAB_REQUIRE_SANDBOX"):
-        pytest.fail(f"BACKPROP_LAB_REQUIRE_SANDBOX is set but {problem}")
-    pytest.skip(f"the autograding sandbox cannot run here: {problem}; .ci/run installs bubblewrap "
-                "and makes these tests mandatory")
+    need(None if problem is None else f"the autograding sandbox cannot run here: {problem}",
+         "BACKPROP_LAB_REQUIRE_SANDBOX", ".ci/run installs bubblewrap and makes these tests mandatory")
 
 
 def course_dir(name: str) -> Path:

@@ -32,14 +32,10 @@ def problem() -> str | None:
 
 
 def require() -> None:
-    import pytest
+    """Skip without Slurm and root, or fail where CI sets BACKPROP_LAB_REQUIRE_SLURM."""
+    from needs import need
 
-    why = problem()
-    if why is None:
-        return
-    if os.environ.get("BACKPROP_LAB_REQUIRE_SLURM"):
-        pytest.fail(f"BACKPROP_LAB_REQUIRE_SLURM is set but {why}")
-    pytest.skip(f"{why}; .ci/run installs Slurm and makes this test mandatory")
+    need(problem(), "BACKPROP_LAB_REQUIRE_SLURM", ".ci/run installs Slurm and makes this test mandatory")
 
 
 def _free_ports(n: int) -> list[int]:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from needs import need
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,11 +129,8 @@ def _why_not() -> str | None:
 def require_browser() -> None:
     """Skip without Chromium and Playwright, or fail where CI sets BACKPROP_LAB_REQUIRE_BROWSER."""
     why = _why_not()
-    if why:
-        if os.environ.get("BACKPROP_LAB_REQUIRE_BROWSER"):
-            pytest.fail(f"BACKPROP_LAB_REQUIRE_BROWSER is set but there is {why}")
-        pytest.skip(f"browser tests need Chromium and Playwright: {why}; .ci/run installs both "
-                    "and makes these tests mandatory")
+    need(why and f"browser tests need Chromium and Playwright: there is {why}", "BACKPROP_LAB_REQUIRE_BROWSER",
+         ".ci/run installs both and makes these tests mandatory")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ the local runner, and into a shared PostgreSQL gradebook by the course's Slurm a
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from backprop_lab.instructor.runs.democlass import build
 from backprop_lab.instructor.runs.pgserver import PostgresServer, postgres_bin
 
 import slurm_cluster
+from needs import need
 from grading_helpers import ROOT, course_dir, nbgrader, require_sandbox, scores
 
 KEEP = ("01-forward", "05-backward")  # two quick notebooks keep the test short
@@ -81,11 +81,8 @@ def test_sharded_grades_equal_serial(demo, serial):
 
 
 def require_postgres() -> None:
-    if postgres_bin() is None:
-        if os.environ.get("BACKPROP_LAB_REQUIRE_POSTGRES"):
-            pytest.fail("BACKPROP_LAB_REQUIRE_POSTGRES is set but no PostgreSQL server is installed")
-        pytest.skip("no PostgreSQL server here (apt install postgresql); .ci/run installs it and "
-                    "makes this test mandatory")
+    need(None if postgres_bin() else "no PostgreSQL server is installed (apt install postgresql)",
+         "BACKPROP_LAB_REQUIRE_POSTGRES", ".ci/run installs it and makes this test mandatory")
 
 
 @pytest.mark.nbgrader

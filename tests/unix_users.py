@@ -59,14 +59,9 @@ def problem() -> str | None:
 
 def require() -> None:
     """Skip without root and the user tools, or fail where CI sets BACKPROP_LAB_REQUIRE_USERS."""
-    import pytest
+    from needs import need
 
-    why = problem()
-    if why is None:
-        return
-    if os.environ.get("BACKPROP_LAB_REQUIRE_USERS"):
-        pytest.fail(f"BACKPROP_LAB_REQUIRE_USERS is set but {why}")
-    pytest.skip(why)
+    need(problem(), "BACKPROP_LAB_REQUIRE_USERS", ".ci/run makes these tests mandatory")
 
 
 def _mounted(path: Path) -> bool:
