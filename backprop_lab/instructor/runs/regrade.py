@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 
 __all__ = ["Grade", "snapshot", "reset_manual", "changes", "format_changes"]
 
@@ -64,18 +64,6 @@ def reset_manual(db_url: str, assignment: str = "*", students=()) -> int:
                     cleared += 1
         gb.db.commit()
     return cleared
-
-
-def check_students(db_url: str, wanted) -> None:
-    """A student asked for must be in the gradebook."""
-    with Gradebook(db_url) as gb:
-        for sid in wanted:
-            try:
-                gb.find_student(sid)
-            except MissingEntry:
-                known = sorted(s.id for s in gb.students)
-                raise ValueError(f"no student {sid!r} in the gradebook; it has {len(known)}: "
-                                 f"{', '.join(known[:20])}{' ...' if len(known) > 20 else ''}") from None
 
 
 def changes(before: dict, after: dict) -> list[tuple]:
